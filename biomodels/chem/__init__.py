@@ -1,0 +1,44 @@
+"""Chemistry on RDKit molecules: properties and drug-likeness filters.
+
+Properties (:mod:`~biomodels.chem.properties`) are named in ``PROPERTIES``; filters
+(:mod:`~biomodels.chem.filters`) are named in ``FILTERS`` and combined with property thresholds
+in expressions such as ``"qed>=0.5,sa<=4,pains,lipinski"``.
+"""
+
+from biomodels.chem.filters import (
+    FILTERS,
+    PASSES_ALL,
+    CatalogFilter,
+    Criterion,
+    LipinskiFilter,
+    SmartsFilter,
+    ThresholdCriterion,
+    VeberFilter,
+    apply_filters,
+    filter_summary,
+    load_smarts_filters,
+    match_column,
+    parse_filter_expression,
+    pass_column,
+)
+from biomodels.chem.properties import PROPERTIES, PropertyFunction, compute_properties
+
+__all__ = [
+    "FILTERS",
+    "PASSES_ALL",
+    "PROPERTIES",
+    "CatalogFilter",
+    "Criterion",
+    "LipinskiFilter",
+    "PropertyFunction",
+    "SmartsFilter",
+    "ThresholdCriterion",
+    "VeberFilter",
+    "apply_filters",
+    "compute_properties",
+    "filter_summary",
+    "load_smarts_filters",
+    "match_column",
+    "parse_filter_expression",
+    "pass_column",
+]

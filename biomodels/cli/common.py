@@ -1,0 +1,73 @@
+"""Shared CLI plumbing: one-line errors instead of tracebacks, progress bars, logging set-up."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from biomodels.exceptions import BiomodelsError
+
+err_console = Console(stderr=True)
+console = Console()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(fn: F) -> F:
+    """Turn any error into one red line on stderr and exit code 2 (``BIOMODELS_DEBUG=1``: traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("BIOMODELS_DEBUG"):
+                raise
+            kind = "error" if isinstance(exc, BiomodelsError) else f"error ({type(exc).__name__})"
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            err_console.print(f"[red]{kind}:[/red] {message}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Route biomodels' log records to a rich handler on stderr."""
+    logger = logging.getLogger("biomodels")
+    if any(isinstance(h, RichHandler) for h in logger.handlers):
+        return
+    handler = RichHandler(console=err_console, show_path=False, show_time=False)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def progress_bar(transient: bool = False) -> Progress:
+    """A rich progress bar that shows counts, rate and elapsed time (hidden when not a TTY)."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=transient,
+        disable=not sys.stderr.isatty() and not os.environ.get("BIOMODELS_PROGRESS"),
+    )

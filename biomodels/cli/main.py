@@ -1,0 +1,35 @@
+"""The ``biomodels`` command: one small module per verb, each a thin layer over the library."""
+
+from __future__ import annotations
+
+import typer
+
+from biomodels import __version__
+from biomodels.cli.common import setup_logging
+from biomodels.cli.featurize import featurize
+
+app = typer.Typer(
+    name="biomodels",
+    help="Drug discovery toolkit: featurize, train, predict, screen.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"biomodels {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    """biomodels command line."""
+    setup_logging(verbose)
+
+
+app.command()(featurize)

@@ -1,0 +1,28 @@
+"""Featurizers: molecules -> graphs / fingerprints / descriptors; sequences -> tokens / k-mers.
+
+Featurizers are registered by name in :data:`FEATURIZERS`; ``get_featurizer(name)`` builds one.
+"""
+
+from biomodels.featurize import molecular  # noqa: F401  (registers the molecule featurizers)
+from biomodels.featurize.base import FEATURIZERS, Featurizer, get_featurizer
+from biomodels.featurize.batch import (
+    FeaturizedChunk,
+    FeaturizedTable,
+    featurize_file,
+    iter_featurized_chunks,
+)
+from biomodels.featurize.graph import ATOM_DIM, BOND_DIM, GraphArrays, featurize_graphs
+
+__all__ = [
+    "ATOM_DIM",
+    "BOND_DIM",
+    "FEATURIZERS",
+    "FeaturizedChunk",
+    "FeaturizedTable",
+    "Featurizer",
+    "GraphArrays",
+    "featurize_file",
+    "featurize_graphs",
+    "get_featurizer",
+    "iter_featurized_chunks",
+]
