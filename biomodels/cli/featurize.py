@@ -9,13 +9,13 @@ import typer
 
 from biomodels.cli.common import console, friendly_errors, progress_bar
 from biomodels.featurize import FEATURIZERS, get_featurizer, iter_featurized_chunks
-from biomodels.featurize.batch import _join
+from biomodels.featurize.batch import _join, featurize_sequence_file
 from biomodels.featurize.output import write_featurized
 
 
 @friendly_errors
 def featurize(
-    input: Path = typer.Argument(None, help="Molecule file: .smi, .csv(.gz), .tsv, .parquet, .sdf(.gz)."),
+    input: Path = typer.Argument(None, help="Molecule file (.smi .csv(.gz) .tsv .parquet .sdf(.gz)) or, for sequence featurizers, FASTA/FASTQ/GenBank."),
     out: Path = typer.Option(None, "-o", "--out", help="Output .parquet or .pt file."),
     featurizer: str = typer.Option("graph", "--featurizer", "-f", help="Featurizer name (see --list)."),
     smiles_col: str = typer.Option(None, help="SMILES column (detected when omitted)."),
@@ -34,6 +34,11 @@ def featurize(
     if input is None or out is None:
         raise typer.BadParameter("INPUT and -o/--out are required (or use --list)")
     feat = get_featurizer(featurizer)
+    if feat.input_kind == "sequence":
+        table = featurize_sequence_file(input, feat)
+        write_featurized(table, out)
+        console.print(f"featurized {len(table.meta)} sequences with {featurizer!r} -> {out}")
+        return
     chunks = []
     started = time.perf_counter()
     with progress_bar() as progress:

@@ -145,6 +145,20 @@ def _join(chunks: list[FeaturizedChunk]) -> FeaturizedTable:
     return FeaturizedTable(meta, valid, features)
 
 
+def featurize_sequence_file(path: str | Path, featurizer: Featurizer | str,
+                            format: str | None = None) -> FeaturizedTable:
+    """Featurise every record of a FASTA/FASTQ/GenBank file (a sequence featurizer)."""
+    from biomodels.io.sequences import read_sequences
+
+    if isinstance(featurizer, str):
+        featurizer = get_featurizer(featurizer)
+    records = list(read_sequences(path, format=format))
+    meta = pd.DataFrame({"row": [r.index for r in records], "id": [r.id for r in records],
+                         "sequence": [r.sequence for r in records], "error": [None] * len(records)})
+    features = featurizer.featurize_chunk([r.sequence for r in records])
+    return FeaturizedTable(meta, np.ones(len(records), bool), features)
+
+
 def default_cache_dir() -> Path:
     """``$BIOMODELS_CACHE_DIR``, else ``~/.cache/biomodels``."""
     env = os.environ.get("BIOMODELS_CACHE_DIR")

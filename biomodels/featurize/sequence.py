@@ -8,13 +8,15 @@ Characters are mapped through a 256-entry lookup table, so encoding is vectorise
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from functools import cache
 from itertools import product
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from biomodels.featurize.base import FEATURIZERS
 from biomodels.io.sequences import get_alphabet
 
 __all__ = [
@@ -232,3 +234,49 @@ def _as_list(seqs: Iterable[str]) -> list[str]:
     if isinstance(seqs, str):
         raise TypeError("pass a list of sequences, not a single string")
     return list(seqs)
+
+
+@dataclass(frozen=True)
+class _SequenceFeaturizer:
+    alphabet: str = "protein"
+
+    input_kind = "sequence"
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, **asdict(self)}
+
+
+@FEATURIZERS.register("tokens")
+@dataclass(frozen=True)
+class TokenFeaturizer(_SequenceFeaturizer):
+    """Integer tokens, padded/truncated to ``max_length``: ``n x max_length`` int64."""
+
+    max_length: int = 1000
+    name = "tokens"
+
+    def featurize_chunk(self, items: Sequence[str], texts=None) -> np.ndarray:
+        return encode_tokens(items, self.alphabet, self.max_length).tokens
+
+
+@FEATURIZERS.register("onehot")
+@dataclass(frozen=True)
+class OneHotFeaturizer(_SequenceFeaturizer):
+    """One-hot over standard letters: ``n x max_length x alphabet_size`` float32."""
+
+    max_length: int = 1000
+    name = "onehot"
+
+    def featurize_chunk(self, items: Sequence[str], texts=None) -> np.ndarray:
+        return one_hot(items, self.alphabet, self.max_length)
+
+
+@FEATURIZERS.register("kmer")
+@dataclass(frozen=True)
+class KmerFeaturizer(_SequenceFeaturizer):
+    """Overlapping k-mer counts: ``n x alphabet_size**k`` float32."""
+
+    k: int = 3
+    name = "kmer"
+
+    def featurize_chunk(self, items: Sequence[str], texts=None) -> np.ndarray:
+        return kmer_counts(items, self.k, self.alphabet)

@@ -8,12 +8,15 @@ from biomodels.io.molecules import (
     iter_raw_chunks,
     read_molecules,
 )
+from biomodels.io.sequences import detect_alphabet, read_sequences
 
 __all__ = [
     "MoleculeParser",
     "RawRecord",
+    "detect_alphabet",
     "detect_format",
     "iter_molecule_chunks",
     "iter_raw_chunks",
     "read_molecules",
+    "read_sequences",
 ]

@@ -127,8 +127,9 @@ def _table_chunks(path: Path, fmt: str, chunk_size: int) -> Iterator[Any]:
         )
         yielded = False
         for chunk in reader:
-            yielded = True
-            yield chunk
+            if len(chunk):
+                yielded = True
+                yield chunk
     except pd.errors.EmptyDataError:
         raise InputError(path, "empty file: no header and no rows") from None
     except pd.errors.ParserError as exc:
@@ -279,6 +280,14 @@ def _clean_rdkit_log(text: str) -> str:
     return "; ".join(kept)
 
 
+def _captured(capture: rdBase.CaptureErrorLog) -> str:
+    """The captured RDKit log so far ('' if RDKit wrote bytes that are not UTF-8)."""
+    try:
+        return capture.messages
+    except UnicodeDecodeError:
+        return ""
+
+
 @dataclass
 class MoleculeParser:
     """Parses raw records into :class:`MoleculeRecord` objects, optionally standardising them.
@@ -302,11 +311,11 @@ class MoleculeParser:
             for raw in raws:
                 record = self._parse_one(raw)
                 if record.mol is None and record.error is None:
-                    messages = capture.messages
+                    messages = _captured(capture)
                     reason = _clean_rdkit_log(messages[seen:])
                     record.error = reason or "RDKit could not parse the record"
                 if record.error is not None:
-                    seen = len(capture.messages)
+                    seen = len(_captured(capture))
                 records.append(record)
         return records
 
@@ -317,6 +326,9 @@ class MoleculeParser:
         if text is None or not str(text).strip():
             return MoleculeRecord(raw.row, raw.id, text, None, raw.props, "empty SMILES")
         text = str(text).strip()
+        if not text.isascii():
+            return MoleculeRecord(raw.row, raw.id, text, None, raw.props,
+                                  "SMILES contains non-ASCII characters")
         try:
             mol = smiles_to_mol(text)
         except Exception as exc:  # RDKit's sanitisation exceptions carry the reason

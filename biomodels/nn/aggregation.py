@@ -38,15 +38,14 @@ def torch_aggregate(
     src, dst = edge_index[0], edge_index[1]
     messages = x[src]
     if edge_weight is not None:
-        messages = messages * edge_weight.reshape(-1, *([1] * (x.dim() - 1)))
-    out = x.new_zeros((num_nodes, *x.shape[1:]))
+        messages = messages * edge_weight[:, None]
+    out = x.new_zeros(num_nodes, x.shape[1])
     if reduce == "max":
-        index = dst.reshape(-1, *([1] * (x.dim() - 1))).expand_as(messages)
+        index = dst[:, None].expand_as(messages)
         return out.scatter_reduce(0, index, messages, reduce="amax", include_self=False)
     out = out.index_add(0, dst, messages)
     if reduce == "mean":
-        count = torch.bincount(dst, minlength=num_nodes).clamp_(min=1).to(x.dtype)
-        out = out / count.reshape(-1, *([1] * (x.dim() - 1)))
+        out = out / torch.bincount(dst, minlength=num_nodes).clamp_(min=1).to(x.dtype)[:, None]
     return out
 
 
@@ -67,7 +66,7 @@ def aggregate(
         edge_weight: optional per-edge scale applied to each gathered row.
 
     Shapes:
-        x: ``S x *``; edge_index: ``2 x E`` long; edge_weight: ``E``; returns ``num_nodes x *``.
+        x: ``S x D``; edge_index: ``2 x E`` long; edge_weight: ``E``; returns ``num_nodes x D``.
     """
     if _kernel_aggregate is not None:
         return _kernel_aggregate(x, edge_index, num_nodes, reduce=reduce, edge_weight=edge_weight)
@@ -80,8 +79,8 @@ def segment_sum(values: torch.Tensor, index: torch.Tensor, num_segments: int) ->
     Goes through :func:`aggregate` with an identity gather, so the kernel covers it too.
 
     Shapes:
-        values: ``S x *``; index: ``S`` long in ``[0, num_segments)``; returns
-        ``num_segments x *`` (0 for empty segments).
+        values: ``S x D``; index: ``S`` long in ``[0, num_segments)``; returns
+        ``num_segments x D`` (0 for empty segments).
     """
     rows = torch.arange(values.shape[0], device=values.device)
     return aggregate(values, torch.stack([rows, index]), num_segments, "sum")

@@ -1,0 +1,128 @@
+"""A molecule table with target columns, featurised once, ready for training."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from biomodels.exceptions import ColumnNotFoundError, InputError
+from biomodels.featurize.batch import featurize_file
+from biomodels.featurize.graph import GraphArrays
+from biomodels.io.molecules import iter_raw_chunks
+
+logger = logging.getLogger(__name__)
+
+TASKS = ("regression", "binary", "multiclass")
+
+
+def infer_task(targets: np.ndarray) -> str:
+    """``binary`` when every observed label is 0 or 1, else ``regression``.
+
+    Multiclass is never guessed from numbers (class ids look like small integers but so do
+    counts); it is chosen when labels are text or when asked for.
+    """
+    observed = targets[~np.isnan(targets)]
+    if observed.size and np.isin(observed, (0.0, 1.0)).all():
+        return "binary"
+    return "regression"
+
+
+@dataclass
+class MoleculeTable:
+    """Valid molecules of a table, their graphs and targets, plus every row's metadata.
+
+    Attributes:
+        path: the source file.
+        target_names: target columns, in order.
+        task: ``regression``, ``binary`` (one or more 0/1 tasks) or ``multiclass``.
+        meta: one row per input record (``row, id, smiles, error``), invalid ones included.
+        valid: mask over ``meta`` of the rows that were featurised.
+        graphs: graphs of the valid rows, in order (``len(graphs) == valid.sum()``).
+        targets: ``n_valid x T`` float32 with NaN for missing labels (class index for multiclass).
+        classes: label names for multiclass (index -> name), else ``None``.
+    """
+
+    path: Path
+    target_names: list[str]
+    task: str
+    meta: pd.DataFrame
+    valid: np.ndarray
+    graphs: GraphArrays
+    targets: np.ndarray
+    classes: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.graphs)
+
+    @property
+    def smiles(self) -> list[str]:
+        """SMILES of the valid rows, in order."""
+        return self.meta.loc[self.valid, "smiles"].tolist()
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        targets: list[str] | str,
+        smiles_col: str | None = None,
+        task: str | None = None,
+        standardize: bool = False,
+        workers: int = 0,
+        use_cache: bool = True,
+    ) -> MoleculeTable:
+        """Read ``path``, featurise its molecules (through the on-disk cache) and its targets.
+
+        Raises:
+            InputError: unknown target column (listing the columns), unknown task, or a table
+                whose target column holds text for a regression/binary task.
+        """
+        path = Path(path)
+        target_names = [targets] if isinstance(targets, str) else list(targets)
+        if task is not None and task not in TASKS:
+            raise InputError(path, f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+        raw_targets = read_columns(path, target_names, smiles_col)
+        table = featurize_file(path, "graph", smiles_col=smiles_col, standardize=standardize,
+                               workers=workers, use_cache=use_cache)
+        values, classes, task = _encode_targets(path, raw_targets[table.valid], task)
+        logger.info("%s: %d of %d rows valid; task %s, targets %s", path.name,
+                    int(table.valid.sum()), len(table.meta), task, target_names)
+        return cls(path, target_names, task, table.meta, table.valid, table.features, values,
+                   classes)
+
+
+def read_columns(path: Path, columns: list[str], smiles_col: str | None = None) -> pd.DataFrame:
+    """Read named columns (or SD properties) of every record, in input order, as strings."""
+    frames = []
+    for chunk in iter_raw_chunks(path, smiles_col=smiles_col):
+        available = list(chunk[0].props) if chunk else []
+        missing = [c for c in columns if c not in available]
+        if missing:
+            raise ColumnNotFoundError(path, missing[0], available)
+        frames.append(pd.DataFrame([{c: r.props.get(c) for c in columns} for r in chunk]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _encode_targets(path: Path, raw: pd.DataFrame, task: str | None
+                    ) -> tuple[np.ndarray, list[str] | None, str]:
+    numeric = raw.apply(lambda col: pd.to_numeric(col, errors="coerce"))
+    blank = raw.fillna("").astype(str).apply(lambda col: col.str.strip()) == ""
+    text_cells = numeric.isna() & ~blank
+    if task == "multiclass" or (task is None and text_cells.to_numpy().any()):
+        if raw.shape[1] != 1:
+            raise InputError(path, "multiclass needs exactly one target column")
+        labels = raw.iloc[:, 0].replace("", np.nan)
+        classes = sorted(labels.dropna().astype(str).unique())
+        index = {name: i for i, name in enumerate(classes)}
+        values = labels.map(lambda v: np.nan if pd.isna(v) else index[str(v)]).to_numpy(np.float32)
+        return values[:, None], classes, "multiclass"
+    if text_cells.to_numpy().any():
+        column = raw.columns[int(np.argmax(text_cells.to_numpy().any(axis=0)))]
+        source_row = text_cells[column].idxmax()  # the index holds source row numbers
+        raise InputError(path, f"target {column!r} holds non-numeric value "
+                         f"{raw.at[source_row, column]!r}", record=int(source_row))
+    values = numeric.to_numpy(np.float32)
+    return values, None, task or infer_task(values)

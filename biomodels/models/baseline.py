@@ -1,0 +1,161 @@
+"""Fingerprint random-forest baseline: one scikit-learn forest per task on Morgan counts.
+
+After fitting, each forest is kept as flat numpy arrays (children, split feature, threshold,
+leaf value of every node of every tree) and predicted by a small vectorised tree walk; the same
+arrays are what :meth:`RandomForestBaseline.save` writes to ``.npz``, so a reloaded model gives
+identical predictions and no pickle is involved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from rdkit import Chem
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+from biomodels.exceptions import CheckpointError, InputError
+from biomodels.featurize.molecular import MorganCountFeaturizer
+
+FORMAT = "biomodels.random_forest/1"
+_TREE_KEYS = ("roots", "left", "right", "feature", "threshold", "value")
+_CHUNK = 1024  # molecules fingerprinted and predicted at a time
+
+
+class RandomForestBaseline:
+    """Random forest on Morgan count fingerprints, multi-task with missing labels.
+
+    Each task gets its own forest fitted on the rows where its label is present (not NaN).
+
+    Args:
+        task: ``"regression"`` or ``"binary"`` (labels 0/1; predicts P(label = 1)).
+        n_estimators, max_features, min_samples_leaf, n_jobs, random_state: passed to
+            scikit-learn (``max_features=None`` keeps scikit-learn's default for the task).
+        radius, fp_size: Morgan fingerprint radius and length.
+    """
+
+    def __init__(self, task: str = "regression", n_estimators: int = 500,
+                 max_features: float | str | None = None, min_samples_leaf: int = 1,
+                 radius: int = 2, fp_size: int = 2048, n_jobs: int | None = None,
+                 random_state: int = 0):
+        self.task = task
+        self.n_estimators = n_estimators
+        self.max_features = max_features
+        self.min_samples_leaf = min_samples_leaf
+        self.radius = radius
+        self.fp_size = fp_size
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "task", "n_estimators", "max_features", "min_samples_leaf", "radius", "fp_size",
+            "n_jobs", "random_state")}
+
+    def fit(self, mols: Sequence[Chem.Mol], y: np.ndarray) -> RandomForestBaseline:
+        """Fit one forest per column of ``y`` (``n`` or ``n x T``, NaN = missing)."""
+        if self.task not in ("regression", "binary"):
+            raise ValueError(f"unknown task {self.task!r}; choose one of: binary, regression")
+        x = self._fingerprints(mols)
+        y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
+        forest_type = RandomForestRegressor if self.task == "regression" else RandomForestClassifier
+        options = {"max_features": self.max_features} if self.max_features is not None else {}
+        self.forests_ = []
+        for t in range(y.shape[1]):
+            labelled = ~np.isnan(y[:, t])
+            if not labelled.any():
+                raise ValueError(f"task {t} has no labelled rows")
+            if self.task == "binary" and not np.isin(y[labelled, t], (0, 1)).all():
+                raise ValueError(f"task {t}: binary labels must be 0 or 1")
+            forest = forest_type(n_estimators=self.n_estimators,
+                                 min_samples_leaf=self.min_samples_leaf, n_jobs=self.n_jobs,
+                                 random_state=self.random_state, **options)
+            forest.fit(x[labelled], y[labelled, t])
+            self.forests_.append(_flatten(forest))
+        return self
+
+    def predict(self, mols: Sequence[Chem.Mol]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over trees and its per-tree standard deviation, each ``n x T``.
+
+        Regression: predicted values; binary: probabilities of label 1.
+        """
+        means, stds = [], []
+        for start in range(0, len(mols), _CHUNK):
+            x = self._fingerprints(mols[start:start + _CHUNK], offset=start)
+            per_tree = np.stack([_walk(arrays, x) for arrays in self.forests_], axis=-1)
+            means.append(per_tree.mean(axis=0))
+            stds.append(per_tree.std(axis=0))
+        n_tasks = len(self.forests_)
+        if not means:
+            return np.zeros((0, n_tasks)), np.zeros((0, n_tasks))
+        return np.concatenate(means), np.concatenate(stds)
+
+    def save(self, path: str | Path) -> None:
+        """Write parameters and tree arrays to one ``.npz`` file (no pickle)."""
+        arrays = {f"task{t}_{key}": forest[key]
+                  for t, forest in enumerate(self.forests_) for key in _TREE_KEYS}
+        header = {"format": FORMAT, "n_tasks": len(self.forests_), "params": self.get_params()}
+        with open(path, "wb") as handle:
+            np.savez_compressed(handle, header=np.array(json.dumps(header)), **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RandomForestBaseline:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                header = json.loads(str(data["header"]))
+                if header.get("format") != FORMAT:
+                    raise CheckpointError(path, f"not a {FORMAT} file: {header.get('format')}")
+                model = cls(**header["params"])
+                model.forests_ = [{key: data[f"task{t}_{key}"] for key in _TREE_KEYS}
+                                  for t in range(header["n_tasks"])]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise CheckpointError(path, f"cannot read random-forest file: {error}") from error
+        return model
+
+    def _fingerprints(self, mols: Sequence[Chem.Mol], offset: int = 0) -> np.ndarray:
+        for i, mol in enumerate(mols):
+            if mol is None:
+                raise InputError(None, "molecule is None (unparsed SMILES?)", record=offset + i)
+        return MorganCountFeaturizer(self.radius, self.fp_size).featurize_chunk(mols)
+
+
+def _flatten(forest: RandomForestRegressor | RandomForestClassifier) -> dict[str, np.ndarray]:
+    """Concatenate the nodes of all trees; child indices become global, leaves have -1."""
+    parts: dict[str, list[np.ndarray]] = {key: [] for key in _TREE_KEYS}
+    offset = 0
+    for estimator in forest.estimators_:
+        tree = estimator.tree_
+        if isinstance(forest, RandomForestClassifier):
+            value = tree.value[:, 0, :]
+            column = np.flatnonzero(forest.classes_ == 1)
+            positive = value[:, column[0]] if column.size else np.zeros(len(value))
+            leaf = positive / np.where(value.sum(1) > 0, value.sum(1), 1.0)
+        else:
+            leaf = tree.value[:, 0, 0]
+        parts["roots"].append(np.array([offset]))
+        parts["left"].append(np.where(tree.children_left >= 0, tree.children_left + offset, -1))
+        parts["right"].append(np.where(tree.children_right >= 0, tree.children_right + offset, -1))
+        parts["feature"].append(tree.feature)
+        parts["threshold"].append(tree.threshold)
+        parts["value"].append(leaf)
+        offset += tree.node_count
+    return {key: np.concatenate(values) for key, values in parts.items()}
+
+
+def _walk(arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Leaf value of every tree for every row, as scikit-learn (``x <= threshold`` goes left).
+
+    Shapes:
+        x: ``n x fp_size`` float32; returns ``n_trees x n``.
+    """
+    node = np.repeat(arrays["roots"][:, None], len(x), axis=1)
+    rows = np.arange(len(x))[None, :]
+    while True:
+        inner = arrays["left"][node] >= 0
+        if not inner.any():
+            return arrays["value"][node]
+        go_left = x[rows, arrays["feature"][node]] <= arrays["threshold"][node]
+        step = np.where(go_left, arrays["left"][node], arrays["right"][node])
+        node = np.where(inner, step, node)

@@ -1,0 +1,162 @@
+"""Molecular property / activity model: encoder -> readout -> (+ extra features) -> head.
+
+Built from a JSON-serialisable :class:`ModelConfig` whose names are registry keys
+(:data:`~biomodels.nn.ENCODERS`, :data:`~biomodels.nn.READOUTS`, :data:`~biomodels.nn.HEADS`), so a
+checkpoint is ``state_dict`` + ``config.to_dict()``.
+
+Raw outputs of :meth:`PropertyModel.forward` (``B`` molecules, ``T`` tasks, ``C`` classes):
+
+==========================  ===============  ==============================================
+task / head                 shape            meaning
+==========================  ===============  ==============================================
+regression, ``ffn``         ``B x T``        predicted values
+regression, ``mve``         ``B x T x 2``    ``[..., 0]`` mean, ``[..., 1]`` variance > 0
+binary (multi-label)        ``B x T``        logits
+multiclass                  ``B x T x C``    logits
+==========================  ===============  ==============================================
+
+The trainer computes losses on these raw outputs and turns them into predictions with
+:meth:`PropertyModel.postprocess`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import torch
+from torch import nn
+from torch_geometric.data import Batch
+
+from biomodels.featurize.graph import ATOM_DIM, BOND_DIM
+from biomodels.nn import ENCODERS, HEADS, READOUTS
+
+TASKS = ("regression", "binary", "multiclass")
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of a :class:`PropertyModel`; every field is JSON-serialisable.
+
+    Attributes:
+        encoder: :data:`~biomodels.nn.ENCODERS` key (``dmpnn``, ``gin``, ``gcn``, ``gat``,
+            ``attentivefp``).
+        atom_dim, bond_dim: input feature widths (default: :mod:`biomodels.featurize.graph`).
+        hidden, depth, dropout: encoder width, number of message-passing steps, dropout (the
+            dropout is used in the head too, as in chemprop).
+        encoder_options: extra keyword arguments of the encoder, e.g. ``{"heads": 4}`` for
+            ``gat``, ``{"batch_norm": True}`` for ``gin``/``gcn``/``gat``.
+        readout: :data:`~biomodels.nn.READOUTS` key; unused by graph-level encoders
+            (``attentivefp`` pools itself).
+        batch_norm: batch-normalise the graph embedding before the head.
+        extra_dim: width of molecule-level features (``batch.features``) concatenated to the
+            graph embedding; 0 for none.
+        task: ``regression``, ``binary`` (one logit per task; multi-label) or ``multiclass``.
+        n_tasks: number of targets.
+        n_classes: classes per task: 1 unless ``task == "multiclass"`` (then at least 2).
+        head: :data:`~biomodels.nn.HEADS` key: ``ffn``, or ``mve`` (regression only).
+        ffn_hidden, ffn_layers: width and number of hidden layers of the head.
+    """
+
+    encoder: str = "dmpnn"
+    atom_dim: int = ATOM_DIM
+    bond_dim: int = BOND_DIM
+    hidden: int = 300
+    depth: int = 3
+    dropout: float = 0.0
+    encoder_options: dict[str, Any] = field(default_factory=dict)
+    readout: str = "mean"
+    batch_norm: bool = False
+    extra_dim: int = 0
+    task: str = "regression"
+    n_tasks: int = 1
+    n_classes: int = 1
+    head: str = "ffn"
+    ffn_hidden: int = 300
+    ffn_layers: int = 1
+
+    def __post_init__(self) -> None:
+        for registry, name in ((ENCODERS, self.encoder), (READOUTS, self.readout),
+                               (HEADS, self.head)):
+            registry.get(name)  # an unknown name raises, listing the valid ones
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; choose one of: {', '.join(TASKS)}")
+        if self.task == "multiclass" and self.n_classes < 2:
+            raise ValueError(f"a multiclass task needs n_classes >= 2, got {self.n_classes}")
+        if self.task != "multiclass" and self.n_classes != 1:
+            raise ValueError(f"n_classes must be 1 for a {self.task} task, got {self.n_classes}")
+        if self.head == "mve" and self.task != "regression":
+            raise ValueError(f"the mve head is for regression, not {self.task}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are an error (a renamed field, a typo)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown model config keys {unknown}; known: {sorted(known)}")
+        return cls(**data)
+
+
+class PropertyModel(nn.Module):
+    """Graph neural network predicting molecular properties (see the module docstring).
+
+    Shapes:
+        batch: a :func:`~biomodels.data.graphs.collate_graphs` batch of ``B`` molecules, with
+        ``batch.features`` (``B x extra_dim``) when ``extra_dim > 0``.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = ENCODERS.get(config.encoder)(
+            config.atom_dim, config.bond_dim, hidden=config.hidden, depth=config.depth,
+            dropout=config.dropout, **config.encoder_options,
+        )
+        dim = self.encoder.out_dim
+        self.readout = (
+            None if self.encoder.graph_level else READOUTS.get(config.readout)(dim)
+        )
+        self.norm = nn.BatchNorm1d(dim) if config.batch_norm else nn.Identity()
+        self.head = HEADS.get(config.head)(
+            dim + config.extra_dim, config.n_tasks, n_classes=config.n_classes,
+            hidden=config.ffn_hidden, layers=config.ffn_layers, dropout=config.dropout,
+        )
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        """Molecule embeddings fed to the head: ``B x (hidden + extra_dim)``."""
+        h = self.encoder(batch)
+        if self.readout is not None:
+            h = self.readout(h, batch.batch, batch.num_graphs)
+        h = self.norm(h)
+        if self.config.extra_dim:
+            features = getattr(batch, "features", None)
+            if features is None or features.shape[-1] != self.config.extra_dim:
+                got = None if features is None else tuple(features.shape)
+                raise ValueError(
+                    f"model expects batch.features of width {self.config.extra_dim}, got {got}"
+                )
+            h = torch.cat([h, features], dim=1)
+        return h
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """Raw outputs (values, logits or mean/variance pairs; table in the module docstring)."""
+        return self.head(self.embed(batch))
+
+    def postprocess(self, outputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Turn raw outputs into ``(prediction, variance)``.
+
+        Regression: values and, for ``mve``, variances (else ``None``); binary: probabilities
+        ``B x T``; multiclass: class probabilities ``B x T x C``. Variance is ``None`` for
+        classification.
+        """
+        if self.config.task == "binary":
+            return torch.sigmoid(outputs), None
+        if self.config.task == "multiclass":
+            return torch.softmax(outputs, dim=-1), None
+        if self.config.head == "mve":
+            return outputs[..., 0], outputs[..., 1]
+        return outputs, None

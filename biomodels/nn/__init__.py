@@ -1,0 +1,45 @@
+"""Neural-network blocks: aggregation, convolutions, encoders, readouts and heads.
+
+All message passing reduces through :func:`aggregate` (see :mod:`biomodels.nn.aggregation`).
+"""
+
+from biomodels.nn.aggregation import aggregate, segment_sum, torch_aggregate
+from biomodels.nn.conv import GATv2Conv, GCNConv, GINEConv, gcn_norm
+from biomodels.nn.encoders import (
+    ENCODERS,
+    AttentiveFPEncoder,
+    DMPNNEncoder,
+    Encoder,
+    GATEncoder,
+    GCNEncoder,
+    GINEncoder,
+    StackedEncoder,
+)
+from biomodels.nn.heads import HEADS, FFNHead, MVEHead, mlp
+from biomodels.nn.readout import READOUTS, AttentionReadout, MeanReadout, SumReadout
+
+__all__ = [
+    "ENCODERS",
+    "HEADS",
+    "READOUTS",
+    "AttentionReadout",
+    "AttentiveFPEncoder",
+    "DMPNNEncoder",
+    "Encoder",
+    "FFNHead",
+    "GATEncoder",
+    "GATv2Conv",
+    "GCNConv",
+    "GCNEncoder",
+    "GINEConv",
+    "GINEncoder",
+    "MVEHead",
+    "MeanReadout",
+    "StackedEncoder",
+    "SumReadout",
+    "aggregate",
+    "gcn_norm",
+    "mlp",
+    "segment_sum",
+    "torch_aggregate",
+]
