@@ -79,8 +79,10 @@ def main() -> None:
     rows.append(("parse + graph featurise", 1, seconds))
     rss_single = peak_rss_mb()
     started = time.perf_counter()
-    total = sum(len(c.meta) for c in iter_featurized_chunks(
-        args.data, graph, workers=args.workers, chunk_size=args.chunk_size))
+    total = sum(
+        len(c.meta)
+        for c in iter_featurized_chunks(args.data, graph, workers=args.workers, chunk_size=args.chunk_size)
+    )
     assert total == n
     rows.append(("parse + graph featurise (file, pool)", args.workers, time.perf_counter() - started))
     chemprop_seconds = time_chemprop([r.text for c in raw_chunks for r in c])
@@ -94,15 +96,25 @@ def main() -> None:
     for step, procs, secs in rows:
         rate = n / secs
         table.add_row(step, str(procs), f"{secs:.2f}", f"{rate:,.0f}", f"{rate / procs:,.0f}")
-        results.append({"step": step, "processes": procs, "seconds": secs, "mol_per_s": rate,
-                        "mol_per_s_per_core": rate / procs})
+        results.append(
+            {
+                "step": step,
+                "processes": procs,
+                "seconds": secs,
+                "mol_per_s": rate,
+                "mol_per_s_per_core": rate / procs,
+            }
+        )
     console = Console()
     console.print(table)
-    console.print(f"peak RSS: single process {rss_single:.0f} MB, "
-                  f"including workers {peak_rss_mb():.0f} MB")
+    console.print(f"peak RSS: single process {rss_single:.0f} MB, including workers {peak_rss_mb():.0f} MB")
     if args.json:
-        args.json.write_text(json.dumps({"data": str(args.data), "molecules": n, "rows": results,
-                                         "peak_rss_mb": peak_rss_mb()}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {"data": str(args.data), "molecules": n, "rows": results, "peak_rss_mb": peak_rss_mb()},
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

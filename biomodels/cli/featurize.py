@@ -15,7 +15,11 @@ from biomodels.featurize.output import write_featurized
 
 @friendly_errors
 def featurize(
-    input: Path = typer.Argument(None, help="Molecule file (.smi .csv(.gz) .tsv .parquet .sdf(.gz)) or, for sequence featurizers, FASTA/FASTQ/GenBank."),
+    input: Path = typer.Argument(
+        None,
+        help="Molecule file (.smi .csv(.gz) .tsv .parquet .sdf(.gz)); "
+        "FASTA/FASTQ/GenBank for sequence featurizers.",
+    ),
     out: Path = typer.Option(None, "-o", "--out", help="Output .parquet or .pt file."),
     featurizer: str = typer.Option("graph", "--featurizer", "-f", help="Featurizer name (see --list)."),
     smiles_col: str = typer.Option(None, help="SMILES column (detected when omitted)."),
@@ -44,8 +48,9 @@ def featurize(
     with progress_bar() as progress:
         task = progress.add_task(f"featurize {input.name}", total=None, rate="")
         done = 0
-        for chunk in iter_featurized_chunks(input, feat, smiles_col, id_col, standardize,
-                                            workers, chunk_size):
+        for chunk in iter_featurized_chunks(
+            input, feat, smiles_col, id_col, standardize, workers, chunk_size
+        ):
             chunks.append(chunk)
             done += len(chunk.meta)
             rate = done / max(time.perf_counter() - started, 1e-9)

@@ -85,13 +85,24 @@ class MoleculeTable:
         if task is not None and task not in TASKS:
             raise InputError(path, f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
         raw_targets = read_columns(path, target_names, smiles_col)
-        table = featurize_file(path, "graph", smiles_col=smiles_col, standardize=standardize,
-                               workers=workers, use_cache=use_cache)
+        table = featurize_file(
+            path,
+            "graph",
+            smiles_col=smiles_col,
+            standardize=standardize,
+            workers=workers,
+            use_cache=use_cache,
+        )
         values, classes, task = _encode_targets(path, raw_targets[table.valid], task)
-        logger.info("%s: %d of %d rows valid; task %s, targets %s", path.name,
-                    int(table.valid.sum()), len(table.meta), task, target_names)
-        return cls(path, target_names, task, table.meta, table.valid, table.features, values,
-                   classes)
+        logger.info(
+            "%s: %d of %d rows valid; task %s, targets %s",
+            path.name,
+            int(table.valid.sum()),
+            len(table.meta),
+            task,
+            target_names,
+        )
+        return cls(path, target_names, task, table.meta, table.valid, table.features, values, classes)
 
 
 def read_columns(path: Path, columns: list[str], smiles_col: str | None = None) -> pd.DataFrame:
@@ -106,8 +117,9 @@ def read_columns(path: Path, columns: list[str], smiles_col: str | None = None) 
     return pd.concat(frames, ignore_index=True)
 
 
-def _encode_targets(path: Path, raw: pd.DataFrame, task: str | None
-                    ) -> tuple[np.ndarray, list[str] | None, str]:
+def _encode_targets(
+    path: Path, raw: pd.DataFrame, task: str | None
+) -> tuple[np.ndarray, list[str] | None, str]:
     numeric = raw.apply(lambda col: pd.to_numeric(col, errors="coerce"))
     blank = raw.fillna("").astype(str).apply(lambda col: col.str.strip()) == ""
     text_cells = numeric.isna() & ~blank
@@ -122,7 +134,10 @@ def _encode_targets(path: Path, raw: pd.DataFrame, task: str | None
     if text_cells.to_numpy().any():
         column = raw.columns[int(np.argmax(text_cells.to_numpy().any(axis=0)))]
         source_row = text_cells[column].idxmax()  # the index holds source row numbers
-        raise InputError(path, f"target {column!r} holds non-numeric value "
-                         f"{raw.at[source_row, column]!r}", record=int(source_row))
+        raise InputError(
+            path,
+            f"target {column!r} holds non-numeric value {raw.at[source_row, column]!r}",
+            record=int(source_row),
+        )
     values = numeric.to_numpy(np.float32)
     return values, None, task or infer_task(values)

@@ -23,8 +23,7 @@ class Featurizer(Protocol):
 
     def config(self) -> dict[str, Any]: ...
 
-    def featurize_chunk(self, items: Sequence[Any], texts: Sequence[str | None] | None = None
-                        ) -> Any: ...
+    def featurize_chunk(self, items: Sequence[Any], texts: Sequence[str | None] | None = None) -> Any: ...
 
 
 FEATURIZERS: Registry[type] = Registry("featurizer")

@@ -47,8 +47,9 @@ class FeaturizedChunk:
     features: Any
 
 
-def featurize_raw_chunk(raws: list[RawRecord], featurizer: Featurizer,
-                        parser: MoleculeParser) -> FeaturizedChunk:
+def featurize_raw_chunk(
+    raws: list[RawRecord], featurizer: Featurizer, parser: MoleculeParser
+) -> FeaturizedChunk:
     """Parse and featurise one raw chunk (runs inside worker processes)."""
     records = parser.parse_chunk(raws)
     good = [r for r in records if r.ok]
@@ -64,8 +65,9 @@ def featurize_raw_chunk(raws: list[RawRecord], featurizer: Featurizer,
     return FeaturizedChunk(meta, np.array([r.ok for r in records], bool), features)
 
 
-def _ordered_map(fn: Callable[..., Any], items: Iterator[Any], executor: Executor | None,
-                 window: int) -> Iterator[Any]:
+def _ordered_map(
+    fn: Callable[..., Any], items: Iterator[Any], executor: Executor | None, window: int
+) -> Iterator[Any]:
     """``map`` in input order with at most ``window`` tasks pending (bounded memory)."""
     if executor is None:
         for item in items:
@@ -145,16 +147,23 @@ def _join(chunks: list[FeaturizedChunk]) -> FeaturizedTable:
     return FeaturizedTable(meta, valid, features)
 
 
-def featurize_sequence_file(path: str | Path, featurizer: Featurizer | str,
-                            format: str | None = None) -> FeaturizedTable:
+def featurize_sequence_file(
+    path: str | Path, featurizer: Featurizer | str, format: str | None = None
+) -> FeaturizedTable:
     """Featurise every record of a FASTA/FASTQ/GenBank file (a sequence featurizer)."""
     from biomodels.io.sequences import read_sequences
 
     if isinstance(featurizer, str):
         featurizer = get_featurizer(featurizer)
     records = list(read_sequences(path, format=format))
-    meta = pd.DataFrame({"row": [r.index for r in records], "id": [r.id for r in records],
-                         "sequence": [r.sequence for r in records], "error": [None] * len(records)})
+    meta = pd.DataFrame(
+        {
+            "row": [r.index for r in records],
+            "id": [r.id for r in records],
+            "sequence": [r.sequence for r in records],
+            "error": [None] * len(records),
+        }
+    )
     features = featurizer.featurize_chunk([r.sequence for r in records])
     return FeaturizedTable(meta, np.ones(len(records), bool), features)
 
@@ -171,8 +180,11 @@ def cache_key(path: str | Path, featurizer: Featurizer, **options: Any) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    digest.update(json.dumps([featurizer.config(), options, biomodels.__version__],
-                             sort_keys=True, default=str).encode())
+    digest.update(
+        json.dumps(
+            [featurizer.config(), options, biomodels.__version__], sort_keys=True, default=str
+        ).encode()
+    )
     return digest.hexdigest()[:32]
 
 
@@ -196,16 +208,16 @@ def featurize_file(
         featurizer = get_featurizer(featurizer)
     cache_file = None
     if use_cache:
-        key = cache_key(path, featurizer, smiles_col=smiles_col, id_col=id_col,
-                        standardize=standardize)
+        key = cache_key(path, featurizer, smiles_col=smiles_col, id_col=id_col, standardize=standardize)
         cache_file = Path(cache_dir or default_cache_dir()) / f"{featurizer.name}-{key}.npz"
         if cache_file.exists():
             try:
                 return _load_table(cache_file)
             except Exception as exc:  # a damaged cache entry is rebuilt, never trusted
                 logger.warning("ignoring unreadable cache entry %s (%s)", cache_file, exc)
-    chunks = list(iter_featurized_chunks(path, featurizer, smiles_col, id_col, standardize,
-                                         workers, chunk_size))
+    chunks = list(
+        iter_featurized_chunks(path, featurizer, smiles_col, id_col, standardize, workers, chunk_size)
+    )
     table = _join(chunks)
     if cache_file is not None:
         _save_table(table, cache_file)
@@ -216,8 +228,9 @@ def _save_table(table: FeaturizedTable, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {"valid": table.valid}
     for column in META_COLUMNS:
-        arrays[f"meta_{column}"] = table.meta[column].astype(object).where(
-            table.meta[column].notna(), None).to_numpy().astype("U")
+        arrays[f"meta_{column}"] = (
+            table.meta[column].astype(object).where(table.meta[column].notna(), None).to_numpy().astype("U")
+        )
         arrays[f"meta_{column}_isnull"] = table.meta[column].isna().to_numpy()
     if isinstance(table.features, GraphArrays):
         for name, value in vars(table.features).items():

@@ -138,13 +138,10 @@ def _has_stereo_marks(smiles: str | None) -> bool:
 
 
 def _has_charge_marks(smiles: str | None) -> bool:
-    return smiles is None or "+" in smiles or "-]" in smiles or any(
-        f"-{d}]" in smiles for d in "123456789"
-    )
+    return smiles is None or "+" in smiles or "-]" in smiles or any(f"-{d}]" in smiles for d in "123456789")
 
 
-def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
-                     ) -> GraphArrays:
+def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None) -> GraphArrays:
     """Integer-code the graphs of ``mols`` (all must be valid molecules).
 
     Args:
@@ -169,9 +166,7 @@ def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | No
     stereo_all: list[int] = []
     n_atoms = np.empty(len(mols), np.int64)
     n_bonds = np.empty(len(mols), np.int64)
-    hyb_code, chiral_code, stereo_code = (
-        _HYBRIDISATION_CODE.get, _CHIRAL_CODE.get, _STEREO_CODE.get
-    )
+    hyb_code, chiral_code, stereo_code = (_HYBRIDISATION_CODE.get, _CHIRAL_CODE.get, _STEREO_CODE.get)
     for index, (mol, hint) in enumerate(zip(mols, hints, strict=True)):
         atoms = list(mol.GetAtoms())
         bonds = list(mol.GetBonds())
@@ -197,12 +192,28 @@ def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | No
         else:
             chiral_all += [0] * len(atoms)
             stereo_all += [0] * len(bonds)
-    return _assemble(n_atoms, n_bonds, z_all, hs_all, hyb_all, arom_all, ring_all, charge_all,
-                     chiral_all, begin_all, end_all, btype_all, conj_all, bring_all, stereo_all)
+    return _assemble(
+        n_atoms,
+        n_bonds,
+        z_all,
+        hs_all,
+        hyb_all,
+        arom_all,
+        ring_all,
+        charge_all,
+        chiral_all,
+        begin_all,
+        end_all,
+        btype_all,
+        conj_all,
+        bring_all,
+        stereo_all,
+    )
 
 
-def _assemble(n_atoms, n_bonds, z, hs, hyb, arom, ring, charge, chiral, begin, end, btype, conj,
-              bring, stereo) -> GraphArrays:
+def _assemble(
+    n_atoms, n_bonds, z, hs, hyb, arom, ring, charge, chiral, begin, end, btype, conj, bring, stereo
+) -> GraphArrays:
     """Vectorised step: turn the per-chunk Python lists into coded numpy arrays."""
     atom_ptr = np.zeros(len(n_atoms) + 1, np.int64)
     np.cumsum(n_atoms, out=atom_ptr[1:])
@@ -244,8 +255,7 @@ def _assemble(n_atoms, n_bonds, z, hs, hyb, arom, ring, charge, chiral, begin, e
         default=4,
     )
     per_bond = np.stack(
-        [type_code, np.asarray(conj, np.int64), np.asarray(bring, np.int64),
-         np.asarray(stereo, np.int64)],
+        [type_code, np.asarray(conj, np.int64), np.asarray(bring, np.int64), np.asarray(stereo, np.int64)],
         axis=1,
     ).astype(np.int8)
     bond_codes = np.repeat(per_bond, 2, axis=0)

@@ -26,8 +26,9 @@ class GraphFeaturizer:
     def config(self) -> dict[str, Any]:
         return {"name": self.name}
 
-    def featurize_chunk(self, items: Sequence[Chem.Mol], texts: Sequence[str | None] | None = None
-                        ) -> GraphArrays:
+    def featurize_chunk(
+        self, items: Sequence[Chem.Mol], texts: Sequence[str | None] | None = None
+    ) -> GraphArrays:
         return featurize_graphs(items, texts)
 
 

@@ -57,11 +57,12 @@ def _per_row_lists(table: FeaturizedTable) -> dict[str, list]:
         ):
             columns[name] = [None] * n
             for k, row in enumerate(valid_rows):
-                columns[name][row] = array[ptr[k]:ptr[k + 1]].reshape(-1).tolist()
+                columns[name][row] = array[ptr[k] : ptr[k + 1]].reshape(-1).tolist()
         columns["edge_index"] = [None] * n
         for k, row in enumerate(valid_rows):
-            columns["edge_index"][row] = g.edge_index[:, g.edge_ptr[k]:g.edge_ptr[k + 1]].T.reshape(
-                -1).tolist()
+            columns["edge_index"][row] = (
+                g.edge_index[:, g.edge_ptr[k] : g.edge_ptr[k + 1]].T.reshape(-1).tolist()
+            )
     else:
         columns["features"] = [None] * n
         for k, row in enumerate(valid_rows):

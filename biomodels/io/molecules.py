@@ -77,8 +77,9 @@ def _check_readable(path: Path) -> None:
         raise InputError(path, "is a directory, expected a molecule file")
 
 
-def _find_column(path: Path, columns: list[str], wanted: str | None, candidates: tuple[str, ...],
-                 what: str) -> str | None:
+def _find_column(
+    path: Path, columns: list[str], wanted: str | None, candidates: tuple[str, ...], what: str
+) -> str | None:
     """Resolve a column by exact name, else case-insensitively, else by the candidate names."""
     if wanted is not None:
         if wanted in columns:
@@ -138,8 +139,9 @@ def _table_chunks(path: Path, fmt: str, chunk_size: int) -> Iterator[Any]:
         raise InputError(path, "empty file: a header but no rows")
 
 
-def _iter_table(path: Path, fmt: str, smiles_col: str | None, id_col: str | None,
-                chunk_size: int) -> Iterator[list[RawRecord]]:
+def _iter_table(
+    path: Path, fmt: str, smiles_col: str | None, id_col: str | None, chunk_size: int
+) -> Iterator[list[RawRecord]]:
     row = 0
     smiles_name = id_name = None
     for frame in _table_chunks(path, fmt, chunk_size):
@@ -327,8 +329,9 @@ class MoleculeParser:
             return MoleculeRecord(raw.row, raw.id, text, None, raw.props, "empty SMILES")
         text = str(text).strip()
         if not text.isascii():
-            return MoleculeRecord(raw.row, raw.id, text, None, raw.props,
-                                  "SMILES contains non-ASCII characters")
+            return MoleculeRecord(
+                raw.row, raw.id, text, None, raw.props, "SMILES contains non-ASCII characters"
+            )
         try:
             mol = smiles_to_mol(text)
         except Exception as exc:  # RDKit's sanitisation exceptions carry the reason

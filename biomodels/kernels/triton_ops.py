@@ -27,6 +27,7 @@ Block sizes are autotuned per feature width (and per reduction variant and degre
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -299,13 +300,9 @@ def _tl_dtype(dtype: torch.dtype) -> tl.dtype:
     return tl.float64 if dtype == torch.float64 else tl.float32
 
 
-def _check_device(x: Tensor) -> None:
-    if not x.is_cuda and not INTERPRETED:
-        raise RuntimeError(
-            "backend='triton' got CPU tensors, but Triton compiles for GPUs: move the tensors "
-            "to CUDA, use backend='torch', or set TRITON_INTERPRET=1 before triton is imported "
-            "to run the kernels in Triton's CPU interpreter"
-        )
+def _on(device: torch.device) -> contextlib.AbstractContextManager:
+    """Make ``device`` current so that Triton launches on it."""
+    return torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext()
 
 
 def _launch_segments(
@@ -365,7 +362,6 @@ def gather_reduce(
         - x: ``(M, F)``; values, col: ``(E,)``
         - y, argmax: ``(N, F)``
     """
-    _check_device(x)
     code = _REDUCE_CODES[reduce]
     col = csr.col if col is None else col
     num_nodes, features = csr.num_nodes, x.size(1)
@@ -376,7 +372,7 @@ def gather_reduce(
         arg = torch.empty(num_nodes, features, dtype=arg_dtype, device=x.device)
     if num_nodes == 0 or features == 0:
         return out, arg
-    with torch.device(x.device) if x.is_cuda else _nullcontext():
+    with _on(x.device):
         seg = csr.derived("segments", lambda: _build_segments(csr))
         _launch_segments(x, col, values, seg.starts, seg.ends, seg.rows, out, arg, code,
                          seg.degree_key)  # fmt: skip
@@ -401,7 +397,6 @@ def edge_dot(csr: CSR, a: Tensor, b: Tensor) -> Tensor:
     Shapes:
         - a: ``(N, F)``, b: ``(N, F)``; returns ``(E,)`` float32 (float64 for float64 inputs)
     """
-    _check_device(a)
     num_edges, features = csr.num_edges, a.size(1)
     out = torch.zeros(num_edges, dtype=_acc_dtype(a.dtype), device=a.device)
     if num_edges == 0 or features == 0:
@@ -410,7 +405,7 @@ def edge_dot(csr: CSR, a: Tensor, b: Tensor) -> Tensor:
     def grid(meta: dict) -> tuple[int]:
         return (triton.cdiv(num_edges, meta["BLOCK_E"]),)
 
-    with torch.device(a.device) if a.is_cuda else _nullcontext():
+    with _on(a.device):
         _edge_dot_kernel[grid](
             a_ptr=a, b_ptr=b, rows_ptr=csr.rows(), col_ptr=csr.col, out_ptr=out,
             E=num_edges, F=features, stride_a=a.stride(0), stride_b=b.stride(0),
@@ -428,7 +423,6 @@ def dmpnn_update(plan: DmpnnPlan, messages: Tensor, backward: bool) -> Tensor:
     Shapes:
         - messages: ``(E, F)``, last dimension contiguous; returns ``(E, F)``
     """
-    _check_device(messages)
     if backward:
         gather_csr, spread_csr, spread_rev = plan.csr_t, plan.csr, plan.rev_in
     else:
@@ -438,7 +432,7 @@ def dmpnn_update(plan: DmpnnPlan, messages: Tensor, backward: bool) -> Tensor:
     if num_edges == 0 or features == 0:
         return out
     acc = _acc_dtype(messages.dtype)
-    with torch.device(messages.device) if messages.is_cuda else _nullcontext():
+    with _on(messages.device):
         if max(gather_csr.max_degree, spread_csr.max_degree) <= FUSED_MAX_DEGREE:
 
             def grid(meta: dict) -> tuple[int, int]:

@@ -47,9 +47,10 @@ def plot_training_curves(history: TrainHistory | Mapping[str, Any], path: str | 
     panels = 2 + bool(metric_names)
     fig = _figure(width=4.2 * panels, height=3.6, ncols=panels)
     loss_ax, *rest = fig.axes
-    loss_ax.plot(epochs, h["train_loss"], label="train")
-    if not np.all(np.isnan(np.asarray(h.get("val_loss", []), float))):
-        loss_ax.plot(epochs, _nan(h["val_loss"]), label="validation")
+    loss_ax.plot(epochs, _nan(h["train_loss"]), label="train")
+    val_loss = _nan(h.get("val_loss", []))
+    if not np.isnan(val_loss).all():
+        loss_ax.plot(epochs, val_loss, label="validation")
     _decorate(loss_ax, "loss", "epoch", "loss")
     if metric_names:
         metric_ax = rest.pop(0)
@@ -57,7 +58,7 @@ def plot_training_curves(history: TrainHistory | Mapping[str, Any], path: str | 
             metric_ax.plot(epochs, [_nan([m.get(name)])[0] for m in h["val_metrics"]], label=name)
         _decorate(metric_ax, "validation metrics", "epoch", "value")
     lr_ax = rest.pop(0)
-    lr_ax.plot(epochs, h["lr"], color="tab:gray")
+    lr_ax.plot(epochs, _nan(h["lr"]), color="tab:gray")
     lr_ax.set_yscale("log")
     _decorate(lr_ax, "learning rate (end of epoch)", "epoch", "lr", legend=False)
     if h.get("best_epoch") is not None:
@@ -147,7 +148,7 @@ def plot_roc_pr(
         raise ValueError(f"{len(names)} names for {len(curves)} curves")
     fig = _figure(width=10, height=4.6, ncols=2)
     roc_ax, pr_ax = fig.axes
-    for name, (yt, ys) in zip(names, curves):
+    for name, (yt, ys) in zip(names, curves, strict=True):
         keep = ~np.isnan(yt)
         yt, ys = yt[keep].astype(int), ys[keep]
         if len(np.unique(yt)) < 2:

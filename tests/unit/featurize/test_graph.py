@@ -7,7 +7,7 @@ from biomodels.data.graphs import collate_graphs
 from biomodels.featurize import ATOM_DIM, BOND_DIM, featurize_graphs, get_featurizer
 from biomodels.featurize.graph import ATOM_FIELDS, expand_atom_features
 
-OFFSETS = dict(zip([n for n, _ in ATOM_FIELDS], np.cumsum([0] + [k for _, k in ATOM_FIELDS])))
+OFFSETS = dict(zip([n for n, _ in ATOM_FIELDS], np.cumsum([0] + [k for _, k in ATOM_FIELDS]), strict=False))
 AROMATIC_COL, RING_COL, MASS_COL = ATOM_DIM - 3, ATOM_DIM - 2, ATOM_DIM - 1
 
 
@@ -37,9 +37,9 @@ def test_benzene():
 def test_one_hot_fields_sum_to_one_and_values():
     g = graph_of("C[C@H](N)C(=O)[O-]")
     assert torch.equal(g.x[:, : ATOM_DIM - 3].sum(1), torch.full((6,), 6.0))
-    charge = g.x[:, OFFSETS["formal_charge"]:OFFSETS["chirality"]].argmax(1) - 2
+    charge = g.x[:, OFFSETS["formal_charge"] : OFFSETS["chirality"]].argmax(1) - 2
     assert charge.tolist() == [0, 0, 0, 0, 0, -1]
-    chirality = g.x[:, OFFSETS["chirality"]:OFFSETS["hydrogens"]].argmax(1)
+    chirality = g.x[:, OFFSETS["chirality"] : OFFSETS["hydrogens"]].argmax(1)
     assert chirality[1] in (1, 2) and chirality[[0, 2, 3, 4, 5]].eq(0).all()
     stereo_bond = graph_of("C/C=C/C").edge_attr
     assert stereo_bond[2:4, 6 + 3].eq(1).all()  # the double bond is E
@@ -73,14 +73,12 @@ def test_batch_offsets_and_hints_do_not_change_features(shared_data):
 
 
 def test_expand_empty():
-    assert expand_atom_features(torch.zeros(0, 8, dtype=torch.int16), torch.zeros(0)).shape == (
-        0, ATOM_DIM)
+    assert expand_atom_features(torch.zeros(0, 8, dtype=torch.int16), torch.zeros(0)).shape == (0, ATOM_DIM)
 
 
 @pytest.mark.parametrize("name,width", [("morgan", 2048), ("morgan_count", 2048)])
 def test_fingerprints(name, width):
-    feats = get_featurizer(name).featurize_chunk([Chem.MolFromSmiles("CCO"),
-                                                  Chem.MolFromSmiles("c1ccccc1")])
+    feats = get_featurizer(name).featurize_chunk([Chem.MolFromSmiles("CCO"), Chem.MolFromSmiles("c1ccccc1")])
     assert feats.shape == (2, width)
     assert 0 < feats[0].sum() < feats[1].sum() + 10
 

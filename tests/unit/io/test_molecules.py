@@ -65,8 +65,9 @@ def test_unknown_column_lists_columns(tmp_path):
     assert next(read_molecules(path, smiles_col="STRUCTURE")).ok
 
 
-@pytest.mark.parametrize("name,content", [("e.csv", ""), ("e.smi", ""), ("e.sdf", ""),
-                                          ("h.csv", "smiles,y\n")])
+@pytest.mark.parametrize(
+    "name,content", [("e.csv", ""), ("e.smi", ""), ("e.sdf", ""), ("h.csv", "smiles,y\n")]
+)
 def test_empty_files(tmp_path, name, content):
     path = tmp_path / name
     path.write_text(content)
@@ -83,7 +84,8 @@ def test_missing_file_and_unknown_format(tmp_path):
 
 
 def test_truncated_sdf_record(tmp_path):
-    text = open(CMET_SDF).read()
+    with open(CMET_SDF) as handle:
+        text = handle.read()
     blocks = text.split("$$$$\n")
     truncated = "$$$$\n".join(blocks[:2]) + "$$$$\n" + blocks[2][: len(blocks[2]) // 3]
     path = tmp_path / "t.sdf.gz"
@@ -124,8 +126,10 @@ def test_fast_parse_matches_rdkit(shared_data):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from(list("CNOSclnos()[]=#@+-123456789%/\\.H ")), max_size=40)
-       | st.text(max_size=40))
+@given(
+    st.text(alphabet=st.sampled_from(list("CNOSclnos()[]=#@+-123456789%/\\.H ")), max_size=40)
+    | st.text(max_size=40)
+)
 def test_random_strings_never_crash(text):
     (record,) = MoleculeParser().parse_chunk([RawRecord(0, None, text)])
     assert record.row == 0
