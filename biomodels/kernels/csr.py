@@ -114,10 +114,11 @@ class CSR:
         """Original edge id of each position (``perm``, or ``arange(E)``), shape ``(E,)`` int64."""
         return self.positions() if self.perm is None else self.perm
 
-    def inv_degree(self) -> Tensor:
-        """``1 / degree`` of each position's row (for mean), shape ``(E,)`` float32."""
+    def inv_degree(self, dtype: torch.dtype = torch.float32) -> Tensor:
+        """``1 / degree`` of each position's row (the mean's weights), shape ``(E,)``."""
         return self.derived(
-            "inv_degree", lambda: self.degree().clamp(min=1).float().reciprocal()[self.rows()]
+            ("inv_degree", dtype),
+            lambda: self.degree().clamp(min=1).to(dtype).reciprocal().index_select(0, self.rows()),
         )
 
     def to_csr_order(self, values: Tensor) -> Tensor:
@@ -272,7 +273,7 @@ def build_dmpnn_plan(edge_index: Tensor, rev_edge_index: Tensor, num_nodes: int)
     rev = rev_edge_index.long()
     if num_edges:
         low, high = torch.stack([rev.min(), rev.max()]).tolist()
-        ok = 0 <= low and high < num_edges
+        ok = low >= 0 and high < num_edges
         if ok:
             src, dst = edge_index.long()
             arange = torch.arange(num_edges, device=rev.device)

@@ -43,12 +43,12 @@ def _sparse(csr: CSR, col: Tensor, values: Tensor, num_cols: int) -> Tensor:
 def _values(csr: CSR, values: Tensor | None, mean: bool, dtype: torch.dtype) -> Tensor:
     if values is None:
         if mean:
-            return csr.inv_degree().to(dtype)
+            return csr.inv_degree(dtype)
         return csr.derived(
             ("ones", dtype), lambda: torch.ones(csr.num_edges, dtype=dtype, device=csr.device)
         )
     values = values.to(dtype)
-    return values * csr.inv_degree().to(dtype) if mean else values
+    return values * csr.inv_degree(dtype) if mean else values
 
 
 def gather_reduce(

@@ -97,24 +97,18 @@ def _segment_kernel(
     lanes = tl.arange(0, BLOCK_E)
     start = tl.load(starts_ptr + pid).to(tl.int64)
     end = tl.load(ends_ptr + pid).to(tl.int64)
-    if HAS_ROWS:
-        row = tl.load(rows_ptr + pid).to(tl.int64)
-    else:
-        row = pid.to(tl.int64)
+    row = tl.load(rows_ptr + pid).to(tl.int64) if HAS_ROWS else pid.to(tl.int64)
     acc = tl.zeros([BLOCK_E, BLOCK_F], ACC)
     best = tl.full([BLOCK_F], float("-inf"), ACC)
     if ARG_IN:
-        best_arg = tl.load(arg_in_ptr + start * F + f, mask=f_mask & (end > start), other=-1)
+        best_arg = tl.load(arg_in_ptr + start * F + f, mask=f_mask, other=-1)
         best_arg = best_arg.to(tl.int64)
     else:
         best_arg = tl.zeros([BLOCK_F], tl.int64) + start
     for k0 in range(start, end, BLOCK_E):
         k = k0 + lanes
         k_mask = k < end
-        if HAS_COL:
-            src = tl.load(col_ptr + k, mask=k_mask, other=0).to(tl.int64)
-        else:
-            src = k
+        src = tl.load(col_ptr + k, mask=k_mask, other=0).to(tl.int64) if HAS_COL else k
         mask = k_mask[:, None] & f_mask[None, :]
         v = tl.load(x_ptr + src[:, None] * stride_x + f[None, :], mask=mask, other=0.0).to(ACC)
         if HAS_W:
@@ -344,25 +338,50 @@ def gather_reduce(
     reduce: str,
     col: Tensor | None = None,
     out_dtype: torch.dtype | None = None,
-) -> tuple[Tensor, Tensor | None]:
-    """``y[i] = reduce_{k in row i} values[k] * x[col[k]]`` in one pass, fp32 accumulation.
+) -> Tensor:
+    """``y[i] = reduce_{k in row i} values[k] * x[col[k]]`` for ``reduce`` in sum/mean.
+
+    One pass over the edges with fp32 accumulation (fp64 for fp64 inputs); a row without edges
+    gets 0.
 
     Args:
         csr: Rows to reduce into.
         x: Rows to gather; the last dimension must be contiguous.
         values: Per-position weights in CSR order, or ``None`` for ones.
-        reduce: ``"sum"``, ``"mean"`` or ``"max"``; a row without edges gets 0.
+        reduce: ``"sum"`` or ``"mean"``.
         col: Gathered row of each position; ``csr.col`` when ``None``.
         out_dtype: Dtype of ``y``; ``x``'s dtype when ``None``.
 
+    Shapes:
+        - x: ``(M, F)``; values, col: ``(E,)``; returns ``(N, F)``
+    """
+    out, _ = _gather(csr, x, values, _REDUCE_CODES[reduce], col, out_dtype)
+    return out
+
+
+def gather_max(csr: CSR, x: Tensor, values: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Max over each row of ``values[k] * x[col[k]]`` (0 for rows without edges), with argmax.
+
     Returns:
-        ``y`` and, for max, the CSR position of each maximum (-1 for rows without edges).
+        The maxima and the CSR position of each (the first on ties; -1 for rows without edges).
 
     Shapes:
-        - x: ``(M, F)``; values, col: ``(E,)``
-        - y, argmax: ``(N, F)``
+        - x: ``(N, F)``; values: ``(E,)``
+        - maxima, argmax: ``(N, F)``; argmax is int32 (int64 when ``E >= 2**31``)
     """
-    code = _REDUCE_CODES[reduce]
+    out, arg = _gather(csr, x, values, _MAX, None, None)
+    assert arg is not None
+    return out, arg
+
+
+def _gather(
+    csr: CSR,
+    x: Tensor,
+    values: Tensor | None,
+    code: int,
+    col: Tensor | None,
+    out_dtype: torch.dtype | None,
+) -> tuple[Tensor, Tensor | None]:
     col = csr.col if col is None else col
     num_nodes, features = csr.num_nodes, x.size(1)
     out = torch.empty(num_nodes, features, dtype=out_dtype or x.dtype, device=x.device)
@@ -378,12 +397,13 @@ def gather_reduce(
                          seg.degree_key)  # fmt: skip
         if seg.heavy_rows is None:
             return out, arg
-        acc = _acc_dtype(x.dtype)
-        partial = torch.empty(seg.chunk_starts.numel(), features, dtype=acc, device=x.device)
+        partial = torch.empty(
+            seg.chunk_starts.numel(), features, dtype=_acc_dtype(x.dtype), device=x.device
+        )
         partial_arg = None if arg is None else torch.empty_like(partial, dtype=arg.dtype)
-        chunk_code = _SUM if code == _MEAN else code
         _launch_segments(x, col, values, seg.chunk_starts, seg.chunk_ends, None, partial,
-                         partial_arg, chunk_code, chunk_size(csr.max_degree).bit_length())
+                         partial_arg, _SUM if code == _MEAN else code,
+                         chunk_size(csr.max_degree).bit_length())  # fmt: skip
         _launch_segments(partial, None, None, seg.heavy_ptr[:-1], seg.heavy_ptr[1:],
                          seg.heavy_rows, out, arg, code, seg.chunk_key,
                          div=seg.heavy_degree if code == _MEAN else None,
@@ -445,8 +465,8 @@ def dmpnn_update(plan: DmpnnPlan, messages: Tensor, backward: bool) -> Tensor:
                 ACC=_tl_dtype(messages.dtype),
             )  # fmt: skip
             return out
-        node_sum, _ = gather_reduce(gather_csr, messages, None, "sum",
-                                    col=gather_csr.edge_ids(), out_dtype=acc)  # fmt: skip
+        node_sum = gather_reduce(gather_csr, messages, None, "sum", col=gather_csr.edge_ids(),
+                                 out_dtype=acc)  # fmt: skip
 
         def edge_grid(meta: dict) -> tuple[int, int]:
             return triton.cdiv(num_edges, meta["BLOCK_E"]), triton.cdiv(features, meta["BLOCK_F"])

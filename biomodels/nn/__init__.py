@@ -3,7 +3,7 @@
 All message passing reduces through :func:`aggregate` (see :mod:`biomodels.nn.aggregation`).
 """
 
-from biomodels.nn.aggregation import aggregate, segment_sum, torch_aggregate
+from biomodels.nn.aggregation import aggregate, dmpnn_message, segment_sum, torch_aggregate
 from biomodels.nn.conv import GATv2Conv, GCNConv, GINEConv, gcn_norm
 from biomodels.nn.encoders import (
     ENCODERS,
@@ -38,6 +38,7 @@ __all__ = [
     "StackedEncoder",
     "SumReadout",
     "aggregate",
+    "dmpnn_message",
     "gcn_norm",
     "mlp",
     "segment_sum",

@@ -70,8 +70,9 @@ class GATv2Conv(nn.Module):
     """GATv2 attention with edge features (Brody et al., 2022), heads concatenated.
 
     ``a_ji = softmax_j(att . leaky_relu(W_s h_j + W_t h_i + W_e e_ji))``,
-    ``h'_i = sum_{j -> i} a_ji W_s h_j + b``. Add self-loops to the graph so a node attends
-    to itself.
+    ``h'_i = sum_{j -> i} a_ji W_s h_j + b``: one weighted :func:`aggregate` per head (the
+    attention normalisation itself is PyG's ``softmax``). Add self-loops to the graph so a node
+    attends to itself.
 
     Shapes:
         h: ``N x dim``; edge_index: ``2 x E``; edge_attr: ``E x edge_dim``; returns ``N x dim``.
@@ -92,10 +93,11 @@ class GATv2Conv(nn.Module):
     def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
                 ) -> torch.Tensor:
         src, dst = edge_index
-        shape = (-1, self.heads, h.shape[1] // self.heads)
-        source = self.lin_src(h).view(shape)[src]
-        z = source + self.lin_dst(h).view(shape)[dst] + self.lin_edge(edge_attr).view(shape)
+        n, shape = h.shape[0], (-1, self.heads, h.shape[1] // self.heads)
+        source = self.lin_src(h).view(shape)
+        z = source[src] + self.lin_dst(h).view(shape)[dst] + self.lin_edge(edge_attr).view(shape)
         score = (F.leaky_relu(z, self.negative_slope) * self.att).sum(-1)
-        alpha = softmax(score, dst, num_nodes=h.shape[0])
-        messages = (source * alpha[..., None]).flatten(1)
-        return segment_sum(messages, dst, h.shape[0]) + self.bias
+        alpha = softmax(score, dst, num_nodes=n)
+        heads = [aggregate(source[:, k], edge_index, n, "sum", alpha[:, k])
+                 for k in range(self.heads)]
+        return torch.cat(heads, dim=1) + self.bias

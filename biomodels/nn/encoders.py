@@ -20,7 +20,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn.models import AttentiveFP
 from torch_geometric.utils import add_self_loops
 
-from biomodels.nn.aggregation import segment_sum
+from biomodels.nn.aggregation import dmpnn_message, segment_sum
 from biomodels.nn.conv import GATv2Conv, GCNConv, GINEConv, gcn_norm
 from biomodels.registry import Registry
 
@@ -65,12 +65,12 @@ class DMPNNEncoder(Encoder):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         x, (src, dst), rev = batch.x, batch.edge_index, batch.rev_edge_index
+        n = x.shape[0]
         h0 = self.W_i(torch.cat([x[src], batch.edge_attr], dim=1))
         m = F.relu(h0)
         for _ in range(1, self.depth):
-            into_source = segment_sum(m, dst, x.shape[0])[src]
-            m = self.dropout(F.relu(h0 + self.W_h(into_source - m[rev])))
-        node_messages = segment_sum(m, dst, x.shape[0])
+            m = self.dropout(F.relu(h0 + self.W_h(dmpnn_message(m, batch.edge_index, rev, n))))
+        node_messages = segment_sum(m, dst, n)
         return self.dropout(F.relu(self.W_o(torch.cat([x, node_messages], dim=1))))
 
 

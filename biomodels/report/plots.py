@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn import metrics as skm
 
 from biomodels.train.checkpoint import atomic_path
@@ -61,8 +62,9 @@ def plot_training_curves(history: TrainHistory | Mapping[str, Any], path: str | 
     lr_ax.plot(epochs, _nan(h["lr"]), color="tab:gray")
     lr_ax.set_yscale("log")
     _decorate(lr_ax, "learning rate (end of epoch)", "epoch", "lr", legend=False)
-    if h.get("best_epoch") is not None:
-        for ax in fig.axes:
+    for ax in fig.axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if h.get("best_epoch") is not None:
             ax.axvline(h["best_epoch"] + 1, color="tab:red", linestyle=":", linewidth=1)
     return _save(fig, path)
 
@@ -93,15 +95,20 @@ def plot_parity(
     legend = f"n={len(yt)}  RMSE={scores['rmse']:.3g}  R2={scores['r2']:.3f}"
     if y_std is not None:
         ys = np.asarray(y_std, float).ravel()[keep]
-        ax.errorbar(yt, yp, yerr=ys, fmt="o", markersize=3, alpha=0.6, elinewidth=0.6,
-                    label=legend)
+        ax.errorbar(yt, yp, yerr=ys, fmt="o", markersize=3, alpha=0.6, elinewidth=0.6, label=legend)
     else:
         ax.scatter(yt, yp, s=10, alpha=0.6, label=legend)
     if len(yt):
         lo, hi = min(yt.min(), yp.min()), max(yt.max(), yp.max())
         pad = 0.05 * (hi - lo or 1.0)
-        ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="black", linewidth=1,
-                linestyle="--", label="y = x")
+        ax.plot(
+            [lo - pad, hi + pad],
+            [lo - pad, hi + pad],
+            color="black",
+            linewidth=1,
+            linestyle="--",
+            label="y = x",
+        )
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(lo - pad, hi + pad)
     ax.set_aspect("equal")
@@ -157,8 +164,9 @@ def plot_roc_pr(
         precision, recall, _ = skm.precision_recall_curve(yt, ys)
         prefix = f"{name}: " if len(curves) > 1 else ""
         roc_ax.plot(fpr, tpr, label=f"{prefix}AUC={skm.roc_auc_score(yt, ys):.3f}")
-        pr_ax.step(recall, precision, where="post",
-                   label=f"{prefix}AP={skm.average_precision_score(yt, ys):.3f}")
+        pr_ax.step(
+            recall, precision, where="post", label=f"{prefix}AP={skm.average_precision_score(yt, ys):.3f}"
+        )
     roc_ax.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1)
     _decorate(roc_ax, "ROC", "false positive rate", "true positive rate")
     _decorate(pr_ax, "Precision-recall", "recall", "precision")
@@ -199,8 +207,14 @@ def plot_confusion_matrix(
     fig.colorbar(image, ax=ax, label="fraction of true class")
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center",
-                    color="white" if fraction[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                color="white" if fraction[i, j] > 0.5 else "black",
+            )
     ax.set_xticks(range(k), labels=list(labels), rotation=45, ha="right")
     ax.set_yticks(range(k), labels=list(labels))
     _decorate(ax, title, "predicted", "true", legend=False)
@@ -234,8 +248,13 @@ def plot_histogram(
     fig = _figure(width=6, height=4)
     ax = fig.axes[0]
     for name, v in series.items():
-        ax.hist(v, bins=edges, alpha=0.6 if len(series) > 1 else 0.9, density=density,
-                label=f"{name} (n={len(v)})" if name else f"n={len(v)}")
+        ax.hist(
+            v,
+            bins=edges,
+            alpha=0.6 if len(series) > 1 else 0.9,
+            density=density,
+            label=f"{name} (n={len(v)})" if name else f"n={len(v)}",
+        )
     _decorate(ax, title, xlabel, "density" if density else "count")
     return _save(fig, path)
 

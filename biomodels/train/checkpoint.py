@@ -23,9 +23,7 @@ import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from torch import nn
 
 from biomodels import __version__
 from biomodels.exceptions import CheckpointError
+from biomodels.io.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -59,27 +58,6 @@ FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
 ARRAYS_FILE = "arrays.safetensors"
 CONFIG_FILE = "config.json"
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it onto ``path`` when the block succeeds.
-
-    The temporary file keeps ``path``'s suffix so writers that infer a format from the name
-    (matplotlib, pandas) pick the right one. On error the temporary file is removed and ``path``
-    is left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -238,7 +216,9 @@ def _read_meta(directory: Path) -> dict[str, Any]:
     if meta.get("biomodels_version") != __version__:
         logger.info(
             "%s was written by biomodels %s; this is %s",
-            directory, meta.get("biomodels_version"), __version__,
+            directory,
+            meta.get("biomodels_version"),
+            __version__,
         )
     return meta
 

@@ -103,8 +103,7 @@ def task_loss(task: str, mean_variance: bool = False) -> LossFn:
     Raises:
         ValueError: unknown task, or ``mean_variance`` with a classification task.
     """
-    losses = {"regression": masked_mse, "binary": masked_bce_with_logits,
-              "multiclass": masked_cross_entropy}
+    losses = {"regression": masked_mse, "binary": masked_bce_with_logits, "multiclass": masked_cross_entropy}
     if task not in losses:
         raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(losses)}")
     if mean_variance and task != "regression":

@@ -44,9 +44,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     }
 
 
-def binary_metrics(
-    y_true: np.ndarray, y_prob: np.ndarray, threshold: float = 0.5
-) -> dict[str, float]:
+def binary_metrics(y_true: np.ndarray, y_prob: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     """ROC-AUC, PR-AUC (average precision), accuracy, F1 and MCC for one binary task.
 
     Args:
@@ -64,8 +62,9 @@ def binary_metrics(
     if len(np.unique(y_true)) == 2:
         roc_auc = float(skm.roc_auc_score(y_true, y_prob))
         pr_auc = float(skm.average_precision_score(y_true, y_prob))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # one class only: MCC is 0 and F1 0 by convention
         warnings.simplefilter("ignore", UndefinedMetricWarning)
+        warnings.filterwarnings("ignore", message="A single label was found")
         return {
             "roc_auc": roc_auc,
             "pr_auc": pr_auc,
@@ -129,9 +128,7 @@ def miscalibration_area(y_true: np.ndarray, y_pred: np.ndarray, y_std: np.ndarra
     return float(np.mean(np.abs(observed - CALIBRATION_LEVELS)))
 
 
-def calibration_metrics(
-    y_true: np.ndarray, y_pred: np.ndarray, y_std: np.ndarray
-) -> dict[str, float]:
+def calibration_metrics(y_true: np.ndarray, y_pred: np.ndarray, y_std: np.ndarray) -> dict[str, float]:
     """Uncertainty quality of 1-D regression predictions with predicted std devs.
 
     Returns:
@@ -189,17 +186,14 @@ def compute_metrics(
     expected = y_true.shape + ((y_pred.shape[-1],) if task == "multiclass" else ())
     if y_true.ndim != 2 or y_pred.shape != expected:
         raise ValueError(
-            f"y_pred has shape {y_pred.shape}, which does not fit y_true {y_true.shape} "
-            f"for a {task} task"
+            f"y_pred has shape {y_pred.shape}, which does not fit y_true {y_true.shape} for a {task} task"
         )
     if task == "binary" and ((y_pred < 0) | (y_pred > 1)).any():
         raise ValueError("binary predictions must be probabilities in [0, 1]; apply a sigmoid")
     if y_std is not None:
         y_std = np.asarray(y_std, float)
         if task != "regression" or y_std.shape != y_true.shape:
-            raise ValueError(
-                f"y_std (shape {y_std.shape}) needs a regression task and y_true's shape"
-            )
+            raise ValueError(f"y_std (shape {y_std.shape}) needs a regression task and y_true's shape")
     n_tasks = y_true.shape[1]
     names = list(task_names) if task_names is not None else [f"task_{t}" for t in range(n_tasks)]
     if len(names) != n_tasks:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
 
 from biomodels.train.losses import LossFn
@@ -264,7 +265,9 @@ class Trainer:
         Args:
             model: the module to train; moved to the configured device.
             train_batches: training batches, re-iterable or a callable giving a fresh iterable
-                each epoch.
+                each epoch. The schedule needs the number of batches per epoch: ``len()`` when
+                available, otherwise one epoch is iterated to count them (a callable is called
+                once more for that).
             val_batches: validation batches (same forms), or None to train without validation
                 (no early stopping, no best-weight restore).
             loss_fn: ``loss_fn(outputs, batch) -> scalar``; also gives the validation loss.
@@ -291,8 +294,17 @@ class Trainer:
         total_steps = cfg.epochs * steps_per_epoch
 
         def schedule(step: int) -> float:
-            return noam_lr(step, warmup_steps=warmup_steps, total_steps=total_steps,
-                           init_lr=cfg.init_lr, max_lr=cfg.lr, final_lr=cfg.final_lr) / cfg.lr
+            return (
+                noam_lr(
+                    step,
+                    warmup_steps=warmup_steps,
+                    total_steps=total_steps,
+                    init_lr=cfg.init_lr,
+                    max_lr=cfg.lr,
+                    final_lr=cfg.final_lr,
+                )
+                / cfg.lr
+            )
 
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -309,9 +321,7 @@ class Trainer:
                 )
                 val_loss, metrics = math.nan, {}
                 if val_batches is not None:
-                    val_loss, metrics = self._validate(
-                        model, val_batches, loss_fn, forward, val_metric_fn
-                    )
+                    val_loss, metrics = self._validate(model, val_batches, loss_fn, forward, val_metric_fn)
                 history.train_loss.append(train_loss)
                 history.val_loss.append(val_loss)
                 history.val_metrics.append(metrics)
@@ -330,29 +340,37 @@ class Trainer:
                         since_best += 1
                 logger.info(
                     "epoch %d/%d: train_loss %.4g, val_loss %.4g%s, lr %.3g, %.1f s",
-                    epoch + 1, cfg.epochs, train_loss, val_loss,
+                    epoch + 1,
+                    cfg.epochs,
+                    train_loss,
+                    val_loss,
                     "".join(f", {k} {v:.4g}" for k, v in metrics.items()),
-                    history.lr[-1], history.seconds[-1],
+                    history.lr[-1],
+                    history.seconds[-1],
                 )
                 progress.update(train_loss, val_loss, cfg.monitor, history.best_score)
                 if cfg.patience is not None and since_best >= cfg.patience:
                     history.stopped_early = True
                     logger.info(
                         "early stopping after epoch %d: no %s improvement for %d epochs",
-                        epoch + 1, cfg.monitor, cfg.patience,
+                        epoch + 1,
+                        cfg.monitor,
+                        cfg.patience,
                     )
                     break
 
         if best_state is not None:
             model.load_state_dict(best_state)
-            logger.info("restored weights of epoch %d (%s %.4g)",
-                        history.best_epoch + 1, cfg.monitor, history.best_score)
+            logger.info(
+                "restored weights of epoch %d (%s %.4g)",
+                history.best_epoch + 1,
+                cfg.monitor,
+                history.best_score,
+            )
         return history
 
     @torch.no_grad()
-    def predict(
-        self, model: nn.Module, batches: Batches, predict_fn: ForwardFn = call_model
-    ) -> list[Any]:
+    def predict(self, model: nn.Module, batches: Batches, predict_fn: ForwardFn = call_model) -> list[Any]:
         """Run ``predict_fn(model, batch)`` over ``batches`` in eval mode without gradients.
 
         The model is moved to the configured device; each output is detached and moved to CPU.
@@ -367,8 +385,7 @@ class Trainer:
         model.eval()
         try:
             return [
-                to_device(predict_fn(model, to_device(batch, device)), "cpu")
-                for batch in _iterate(batches)
+                to_device(predict_fn(model, to_device(batch, device)), "cpu") for batch in _iterate(batches)
             ]
         finally:
             model.train(was_training)
@@ -433,8 +450,7 @@ class Trainer:
             return val_loss
         if name not in metrics:
             raise ValueError(
-                f"monitor {name!r} is not a validation metric; available: "
-                f"{', '.join(['val_loss', *metrics])}"
+                f"monitor {name!r} is not a validation metric; available: {', '.join(['val_loss', *metrics])}"
             )
         return metrics[name]
 
@@ -452,17 +468,12 @@ class _EpochProgress:
     def __init__(self, epochs: int, enabled: bool):
         self._progress = None
         if enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
             self._progress = Progress(
-                TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("{task.fields[status]}"),
+                TextColumn("[bold]training"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[status]}"),
             )
             self._task = self._progress.add_task("epochs", total=epochs, status="")
 
@@ -504,4 +515,3 @@ def _count_batches(batches: Batches) -> int:
 def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """A CPU copy of the state dict, so best weights do not hold device memory."""
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-
