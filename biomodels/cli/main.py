@@ -7,6 +7,8 @@ import typer
 from biomodels import __version__
 from biomodels.cli.common import setup_logging
 from biomodels.cli.featurize import featurize
+from biomodels.cli.predict import predict
+from biomodels.cli.train import train
 
 app = typer.Typer(
     name="biomodels",
@@ -33,3 +35,5 @@ def main(
 
 
 app.command()(featurize)
+app.command()(train)
+app.command()(predict)

@@ -32,28 +32,19 @@ def collate_graphs(
         features: ``B x D`` float molecule-level features, when extra_features given.
     """
     idx = np.asarray(indices, dtype=np.int64)
-    a0, a1 = graphs.atom_ptr[idx], graphs.atom_ptr[idx + 1]
-    e0, e1 = graphs.edge_ptr[idx], graphs.edge_ptr[idx + 1]
-    n_atoms, n_edges = a1 - a0, e1 - e0
-    atom_sel = _ranges(a0, n_atoms)
-    edge_sel = _ranges(e0, n_edges)
-    new_atom_ptr = np.zeros(len(idx) + 1, np.int64)
-    np.cumsum(n_atoms, out=new_atom_ptr[1:])
-    new_edge_ptr = np.zeros(len(idx) + 1, np.int64)
-    np.cumsum(n_edges, out=new_edge_ptr[1:])
-
-    edge_index = graphs.edge_index[:, edge_sel] + np.repeat(new_atom_ptr[:-1], n_edges)
+    sub = graphs.take(idx)
+    n_atoms = np.diff(sub.atom_ptr)
+    n_edges = np.diff(sub.edge_ptr)
+    edge_index = sub.edge_index + np.repeat(sub.atom_ptr[:-1], n_edges)
     # Edges come in (2k, 2k+1) pairs within each molecule, so the reverse of e is e ^ 1.
-    rev = np.arange(len(edge_sel), dtype=np.int64) ^ 1
+    rev = np.arange(edge_index.shape[1], dtype=np.int64) ^ 1
     batch = Batch(
-        x=expand_atom_features(
-            torch.from_numpy(graphs.atom_codes[atom_sel]), torch.from_numpy(graphs.atom_mass[atom_sel])
-        ),
+        x=expand_atom_features(torch.from_numpy(sub.atom_codes), torch.from_numpy(sub.atom_mass)),
         edge_index=torch.from_numpy(edge_index),
-        edge_attr=expand_bond_features(torch.from_numpy(graphs.bond_codes[edge_sel])),
+        edge_attr=expand_bond_features(torch.from_numpy(sub.bond_codes)),
         rev_edge_index=torch.from_numpy(rev),
         batch=torch.from_numpy(np.repeat(np.arange(len(idx)), n_atoms)),
-        ptr=torch.from_numpy(new_atom_ptr),
+        ptr=torch.from_numpy(sub.atom_ptr),
     )
     batch._num_graphs = len(idx)
     if targets is not None:
@@ -64,11 +55,3 @@ def collate_graphs(
         batch.features = torch.as_tensor(np.asarray(extra_features[idx], dtype=np.float32))
     return batch
 
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenate ``arange(s, s + n)`` for each start/length pair, vectorised."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.arange(total, dtype=np.int64) + offsets

@@ -114,6 +114,22 @@ class GraphArrays:
     def __len__(self) -> int:
         return len(self.atom_ptr) - 1
 
+    def take(self, indices: Sequence[int] | np.ndarray) -> GraphArrays:
+        """The molecules at ``indices``, in that order, as new contiguous arrays."""
+        idx = np.asarray(indices, dtype=np.int64)
+        n_atoms = self.atom_ptr[idx + 1] - self.atom_ptr[idx]
+        n_edges = self.edge_ptr[idx + 1] - self.edge_ptr[idx]
+        atoms = _ranges(self.atom_ptr[idx], n_atoms)
+        edges = _ranges(self.edge_ptr[idx], n_edges)
+        return GraphArrays(
+            self.atom_codes[atoms],
+            self.atom_mass[atoms],
+            self.edge_index[:, edges],
+            self.bond_codes[edges],
+            np.concatenate([[0], np.cumsum(n_atoms)]).astype(np.int64),
+            np.concatenate([[0], np.cumsum(n_edges)]).astype(np.int64),
+        )
+
     @staticmethod
     def concat(parts: Sequence[GraphArrays]) -> GraphArrays:
         """Join chunks into one (pointer arrays are re-based)."""
@@ -131,6 +147,15 @@ class GraphArrays:
             np.concatenate(atom_ptr),
             np.concatenate(edge_ptr),
         )
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenate ``arange(s, s + n)`` for each start/length pair, vectorised."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(total, dtype=np.int64) + offsets
 
 
 def _has_stereo_marks(smiles: str | None) -> bool:

@@ -24,23 +24,51 @@ def accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float64 if dtype == torch.float64 else torch.float32
 
 
-def _indices(csr: CSR, col: Tensor) -> tuple[Tensor, Tensor]:
-    """CSR index arrays with the matching integer dtype that torch's sparse tensors need."""
-    dtype = torch.int32 if col.dtype == torch.int32 and csr.num_edges < 2**31 else torch.int64
-    rowptr = csr.derived(("rowptr", dtype), lambda: csr.rowptr.to(dtype))
-    return rowptr, col.to(dtype)
+class _Pattern:
+    """The sparsity pattern of a CSR in canonical form (columns sorted, no duplicates).
+
+    Duplicate edges become one entry whose value is the sum of theirs; ``inverse`` maps each
+    CSR position to its entry, or is ``None`` when the CSR is canonical already.
+
+    Shapes:
+        - rowptr: ``(N + 1,)``, col: ``(nnz,)``, same integer dtype; inverse: ``(E,)``
+    """
+
+    def __init__(self, csr: CSR, col: Tensor, num_cols: int):
+        dtype = torch.int32 if max(csr.num_edges, num_cols) < 2**31 else torch.int64
+        keys = csr.rows() * num_cols + col.long()
+        self.inverse: Tensor | None = None
+        if keys.numel() > 1 and not bool((keys[1:] > keys[:-1]).all()):
+            keys, self.inverse = torch.unique(keys, sorted=True, return_inverse=True)
+        rows, cols = keys.div(num_cols, rounding_mode="floor"), keys.remainder(num_cols)
+        rowptr = torch.zeros(csr.num_nodes + 1, dtype=torch.long, device=csr.device)
+        rowptr[1:] = torch.bincount(rows, minlength=csr.num_nodes).cumsum(0)
+        self.rowptr, self.col = rowptr.to(dtype), cols.to(dtype)
+        self.shape = (csr.num_nodes, num_cols)
+        self.nnz = keys.numel()
+
+    def entries(self, values: Tensor) -> Tensor:
+        """Per-position values to per-entry values (duplicates summed)."""
+        if self.inverse is None:
+            return values
+        return values.new_zeros(self.nnz).index_add_(0, self.inverse, values)
+
+    def matrix(self, values: Tensor) -> Tensor:
+        """Sparse CSR matrix with per-entry ``values``."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(
+                self.rowptr, self.col, values, self.shape, check_invariants=False
+            )
 
 
-def _sparse(csr: CSR, col: Tensor, values: Tensor, num_cols: int) -> Tensor:
-    rowptr, col = _indices(csr, col)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(
-            rowptr, col, values, (csr.num_nodes, num_cols), check_invariants=False
-        )
+def _pattern(csr: CSR, col: Tensor, num_cols: int) -> _Pattern:
+    key = ("pattern", col is csr.col, num_cols)
+    return csr.derived(key, lambda: _Pattern(csr, col, num_cols))
 
 
 def _values(csr: CSR, values: Tensor | None, mean: bool, dtype: torch.dtype) -> Tensor:
+    """Per-position weights in ``dtype``, with mean's ``1 / degree`` folded in."""
     if values is None:
         if mean:
             return csr.inv_degree(dtype)
@@ -73,7 +101,8 @@ def gather_reduce(
 def _spmm(csr: CSR, col: Tensor, x: Tensor, values: Tensor | None, mean: bool) -> Tensor:
     """Sparse x dense product in the accumulation dtype."""
     acc = accumulation_dtype(x.dtype)
-    matrix = _sparse(csr, col, _values(csr, values, mean, acc), x.size(0))
+    pattern = _pattern(csr, col, x.size(0))
+    matrix = pattern.matrix(pattern.entries(_values(csr, values, mean, acc)))
     return torch.sparse.mm(matrix, x.to(acc))
 
 
@@ -84,9 +113,10 @@ def edge_dot(csr: CSR, a: Tensor, b: Tensor) -> Tensor:
         - a: ``(N, F)``, b: ``(N, F)``; returns ``(E,)`` in the accumulation dtype
     """
     acc = accumulation_dtype(a.dtype)
-    ones = _values(csr, None, False, acc)
-    pattern = _sparse(csr, csr.col, ones, b.size(0))
-    return torch.sparse.sampled_addmm(pattern, a.to(acc), b.to(acc).t(), beta=0.0).values()
+    pattern = _pattern(csr, csr.col, b.size(0))
+    ones = pattern.matrix(torch.ones(pattern.nnz, dtype=acc, device=a.device))
+    dots = torch.sparse.sampled_addmm(ones, a.to(acc), b.to(acc).t(), beta=0.0).values()
+    return dots if pattern.inverse is None else dots.index_select(0, pattern.inverse)
 
 
 def aggregate_max(csr: CSR, x: Tensor, values: Tensor | None) -> Tensor:
@@ -99,11 +129,13 @@ def aggregate_max(csr: CSR, x: Tensor, values: Tensor | None) -> Tensor:
     """
     gathered = x.index_select(0, csr.col)
     if values is not None:
+        # Weighted products in the accumulation dtype: rounding them to half precision first
+        # would create ties (and split gradients) that the exact products do not have.
         acc = accumulation_dtype(x.dtype)
-        gathered = (gathered.to(acc) * values.to(acc).unsqueeze(1)).to(x.dtype)
+        gathered = gathered.to(acc) * values.to(acc).unsqueeze(1)
     index = csr.rows().unsqueeze(1).expand_as(gathered)
-    out = x.new_zeros(csr.num_nodes, x.size(1))
-    return out.scatter_reduce(0, index, gathered, "amax", include_self=False)
+    out = gathered.new_zeros(csr.num_nodes, x.size(1))
+    return out.scatter_reduce(0, index, gathered, "amax", include_self=False).to(x.dtype)
 
 
 def dmpnn_update(plan: DmpnnPlan, messages: Tensor, backward: bool) -> Tensor:

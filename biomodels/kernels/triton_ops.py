@@ -48,7 +48,7 @@ FUSED_MAX_DEGREE = 256
 
 _SUM, _MEAN, _MAX = 0, 1, 2
 _REDUCE_CODES = {"sum": _SUM, "mean": _MEAN, "max": _MAX}
-_INTERPRETER_CONFIG = triton.Config({"BLOCK_E": 4, "BLOCK_F": 8}, num_warps=1)
+_INTERPRETER_CONFIG = triton.Config({"BLOCK_E": 4, "BLOCK_F": 16}, num_warps=1)
 
 
 def _configs(shapes: list[tuple[int, int, int]]) -> list[triton.Config]:

@@ -14,6 +14,8 @@ import logging
 
 import torch
 
+from biomodels.exceptions import UnknownNameError
+
 logger = logging.getLogger(__name__)
 
 try:
@@ -35,7 +37,7 @@ def torch_aggregate(
 ) -> torch.Tensor:
     """PyTorch reference of :func:`aggregate` (same arguments, same result)."""
     if reduce not in REDUCTIONS:
-        raise ValueError(f"unknown reduce {reduce!r}; choose one of: {', '.join(REDUCTIONS)}")
+        raise UnknownNameError("reduce", reduce, list(REDUCTIONS))
     src, dst = edge_index[0], edge_index[1]
     messages = x[src]
     if edge_weight is not None:

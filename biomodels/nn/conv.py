@@ -51,7 +51,8 @@ class GCNConv(nn.Module):
 
     def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor
                 ) -> torch.Tensor:
-        return aggregate(self.lin(h), edge_index, h.shape[0], "sum", edge_weight) + self.bias
+        x = self.lin(h)
+        return aggregate(x, edge_index, h.shape[0], "sum", edge_weight.to(x.dtype)) + self.bias
 
 
 def gcn_norm(edge_index: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:

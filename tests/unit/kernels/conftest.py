@@ -27,7 +27,7 @@ class Target:
 
     ``nodes``/``edges``/``features`` size the random graphs; ``hub`` is the in-degree of the
     hub node in the high-degree tests (the interpreter lowers the chunk size instead, so that its
-    tiny hub is still split).
+    tiny hub is still split); molecule batches hold ``molecules`` of 5 to ``max_atoms`` atoms.
     """
 
     backend: str
@@ -37,13 +37,13 @@ class Target:
     features: int
     hub: int
     molecules: int
+    max_atoms: int
 
 
-TORCH = Target("torch", "cpu", nodes=60, edges=300, features=33, hub=3000, molecules=20)
-INTERPRETER = Target("triton", "cpu", nodes=10, edges=24, features=10, hub=40, molecules=3)
-CUDA = Target("triton", "cuda", nodes=5000, edges=40000, features=130, hub=100_000, molecules=500)
-TORCH_CUDA = Target("torch", "cuda", nodes=5000, edges=40000, features=130, hub=100_000,
-                    molecules=500)  # fmt: skip
+TORCH = Target("torch", "cpu", 60, 300, 33, hub=3000, molecules=20, max_atoms=30)
+INTERPRETER = Target("triton", "cpu", 8, 20, 10, hub=40, molecules=2, max_atoms=10)
+CUDA = Target("triton", "cuda", 5000, 40_000, 130, hub=100_000, molecules=500, max_atoms=30)
+TORCH_CUDA = Target("torch", "cuda", 5000, 40_000, 130, hub=100_000, molecules=500, max_atoms=30)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
