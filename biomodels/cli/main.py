@@ -6,6 +6,7 @@ import typer
 
 from biomodels import __version__
 from biomodels.cli.common import setup_logging
+from biomodels.cli.demo import demo
 from biomodels.cli.featurize import featurize
 from biomodels.cli.predict import predict
 from biomodels.cli.train import train
@@ -37,3 +38,4 @@ def main(
 app.command()(featurize)
 app.command()(train)
 app.command()(predict)
+app.command()(demo)
