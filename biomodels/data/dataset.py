@@ -44,6 +44,7 @@ class MoleculeTable:
         graphs: graphs of the valid rows, in order (``len(graphs) == valid.sum()``).
         targets: ``n_valid x T`` float32 with NaN for missing labels (class index for multiclass).
         classes: label names for multiclass (index -> name), else ``None``.
+        extra: ``n_valid x D`` molecule-level features (e.g. RDKit descriptors) when asked for.
     """
 
     path: Path
@@ -54,6 +55,7 @@ class MoleculeTable:
     graphs: GraphArrays
     targets: np.ndarray
     classes: list[str] | None = None
+    extra: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.graphs)
@@ -73,6 +75,7 @@ class MoleculeTable:
         standardize: bool = False,
         workers: int = 0,
         use_cache: bool = True,
+        extra_features: str | None = None,
     ) -> MoleculeTable:
         """Read ``path``, featurise its molecules (through the on-disk cache) and its targets.
 
@@ -94,6 +97,11 @@ class MoleculeTable:
             use_cache=use_cache,
         )
         values, classes, task = _encode_targets(path, raw_targets[table.valid], task)
+        extra = None
+        if extra_features:
+            extra_table = featurize_file(path, extra_features, smiles_col=smiles_col,
+                                         standardize=standardize, workers=workers, use_cache=use_cache)
+            extra = np.asarray(extra_table.features, dtype=np.float32)
         logger.info(
             "%s: %d of %d rows valid; task %s, targets %s",
             path.name,

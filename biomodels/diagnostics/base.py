@@ -30,7 +30,6 @@ from biomodels.registry import Registry
 from biomodels.train import (
     Trainer,
     TrainerConfig,
-    TrainHistory,
     load_checkpoint,
     load_extra_arrays,
     save_checkpoint,

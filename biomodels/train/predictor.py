@@ -141,7 +141,7 @@ class GNNPredictor:
             self.target_scaler_ = Scaler.fit(targets[split.train])
             targets = self.target_scaler_.transform(targets)
         if self.extra_features and extra is None:
-            extra = self._extra_from_smiles(table.smiles)
+            extra = table.extra if table.extra is not None else self._extra_from_smiles(table.smiles)
         if extra is not None:
             self.feature_scaler_ = Scaler.fit(extra[split.train])
             extra = np.nan_to_num(self.feature_scaler_.transform(extra))

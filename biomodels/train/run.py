@@ -132,7 +132,9 @@ def predict_indices(predictor: Predictor, table: MoleculeTable, indices: np.ndar
     """Predict a subset of the table's molecules (GNNs reuse the graphs; forests re-read SMILES)."""
     smiles = [table.smiles[i] for i in indices]
     if isinstance(predictor, GNNPredictor):
-        extra = predictor._extra_from_smiles(smiles) if predictor.extra_features else None
+        extra = None
+        if predictor.extra_features:
+            extra = table.extra[indices] if table.extra is not None else predictor._extra_from_smiles(smiles)
         return predictor.predict_graphs(table.graphs.take(indices), extra)
     return predictor.predict_mols([Chem.MolFromSmiles(s) for s in smiles], smiles)
 
@@ -145,7 +147,7 @@ def train_run(config: TrainRunConfig, out: str | Path) -> TrainRunResult:
         run.write_json("config.json", asdict(config))
         run.record_environment()
         table = MoleculeTable.from_file(config.data, config.targets, config.smiles_col, config.task,
-                                        workers=config.workers)
+                                        workers=config.workers, extra_features=config.extra_features)
         if len(table) < 3:
             raise InputError(config.data, f"only {len(table)} valid molecules; need at least 3")
         split = make_split(config, table)

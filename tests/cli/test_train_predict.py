@@ -1,0 +1,111 @@
+"""CLI: train, predict (row accounting), corrupt checkpoints, featurize."""
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from biomodels.cli.main import app
+from biomodels.screen.scoring import load_run
+from biomodels.train.predictor import load_predictor
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def esol_run(tmp_path_factory, shared_data):
+    out = tmp_path_factory.mktemp("runs") / "esol"
+    result = runner.invoke(app, ["train", str(shared_data / "molnet" / "esol.csv"), "--target", "logp",
+                                 "--out", str(out), "--epochs", "3", "--hidden", "32", "--depth", "2",
+                                 "--ensemble", "2", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_writes_run_directory(esol_run):
+    for name in ("config.json", "environment.json", "splits.json", "metrics.json", "predictions_test.csv",
+                 "training_curves.png", "parity.png", "run.log", "model/predictor.json",
+                 "model/member_0/model.safetensors", "model/member_1/model.safetensors"):
+        assert (esol_run / name).exists(), name
+    metrics = pd.read_json(esol_run / "metrics.json", typ="series")
+    assert metrics["test"]["mean"]["rmse"] > 0
+    test = pd.read_csv(esol_run / "predictions_test.csv")
+    assert {"row", "smiles", "logp", "logp_pred", "logp_std"} <= set(test.columns)
+    assert (test["logp_std"] > 0).all()  # two members disagree somewhere
+
+
+def test_predict_keeps_every_row_in_order(esol_run, shared_data, tmp_path):
+    frame = pd.read_csv(shared_data / "molnet" / "hiv.csv.gz", nrows=1000)
+    library = tmp_path / "hiv1000.csv.gz"
+    with gzip.open(library, "wt") as handle:
+        frame.to_csv(handle, index=False)
+    out = tmp_path / "pred.parquet"
+    result = runner.invoke(app, ["predict", str(esol_run), str(library), "-o", str(out), "--chunk-size", "300"])
+    assert result.exit_code == 0, result.output
+    assert "predicted 998 of 1000 rows" in result.output
+    scored = pd.read_parquet(out)
+    assert scored["row"].tolist() == list(range(1000))
+    assert scored["smiles"].tolist() == frame["smiles"].tolist()
+    bad = scored[scored["error"].notna()]
+    assert bad["row"].tolist() == [137, 987]
+    assert bad["logp"].isna().all() and scored.drop(bad.index)["logp"].notna().all()
+
+
+def test_checkpoint_round_trip_identical(esol_run):
+    first = load_predictor(esol_run / "model")
+    second = load_run(esol_run).predictor
+    from rdkit import Chem
+
+    mols = [Chem.MolFromSmiles(s) for s in ("CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1")]
+    a, b = first.predict_mols(mols), second.predict_mols(mols)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.std, b.std)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "remove_config", "no_run"])
+def test_corrupt_checkpoint_is_one_line_error(esol_run, tmp_path, damage):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(esol_run, run)
+    weights = run / "model" / "member_0" / "model.safetensors"
+    if damage == "flip":
+        data = bytearray(weights.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        weights.write_bytes(bytes(data))
+    elif damage == "truncate":
+        weights.write_bytes(weights.read_bytes()[:100])
+    elif damage == "remove_config":
+        (run / "model" / "predictor.json").unlink()
+    else:
+        run = tmp_path / "missing"
+    library = tmp_path / "lib.smi"
+    library.write_text("CCO a\n")
+    result = runner.invoke(app, ["predict", str(run), str(library), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and str(run) in errors[0]
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_train_unknown_column_and_model(shared_data, tmp_path):
+    result = runner.invoke(app, ["train", str(shared_data / "molnet" / "esol.csv"), "-t", "nope", "-o",
+                                 str(tmp_path / "r")])
+    assert result.exit_code == 2 and "column 'nope' not found" in result.output
+    result = runner.invoke(app, ["train", str(shared_data / "molnet" / "esol.csv"), "-t", "logp", "-o",
+                                 str(tmp_path / "r"), "--model", "transformer"])
+    assert result.exit_code == 2 and "unknown model" in result.output
+
+
+def test_featurize_cli_accounts_for_rows(shared_data, tmp_path):
+    out = tmp_path / "tox.parquet"
+    result = runner.invoke(app, ["featurize", str(shared_data / "molnet" / "tox21.csv"), "-o", str(out),
+                                 "--featurizer", "morgan", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out)
+    errors = pd.read_csv(tmp_path / "tox.errors.csv")
+    assert len(table) == 7831 and len(errors) == 8
+    assert table["features"].isna().sum() == 8
+    assert set(errors["row"]) == set(table.loc[table["error"].notna(), "row"])
