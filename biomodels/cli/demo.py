@@ -14,7 +14,7 @@ from biomodels.screen.demo import run_demo
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Output folder."),
     ensemble: int = typer.Option(3, help="D-MPNN ensemble members."),
-    epochs: int = typer.Option(30),
+    epochs: int = typer.Option(25),
     top: int = typer.Option(20, help="How many top-ranked compounds to write."),
     seed: int = typer.Option(0),
 ) -> None:

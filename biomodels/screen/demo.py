@@ -49,7 +49,7 @@ def activity_table(out: Path) -> Path:
     return path
 
 
-def run_demo(out: str | Path, seed: int = 0, ensemble: int = 3, epochs: int = 30, top: int = 20,
+def run_demo(out: str | Path, seed: int = 0, ensemble: int = 3, epochs: int = 25, top: int = 20,
              library: str | Path = NCI_LIBRARY, progress: bool = False) -> DemoResult:
     """Train a D-MPNN ensemble on CHEMBL2321810, screen the NCI library, rank the top compounds."""
     out = Path(out)

@@ -1,0 +1,28 @@
+"""The embedded demo runs on data RDKit ships (no shared data needed)."""
+
+import pandas as pd
+
+from biomodels.screen.demo import activity_table, run_demo
+
+
+def test_activity_table_joins_all_compounds(tmp_path):
+    table = pd.read_csv(activity_table(tmp_path))
+    assert len(table) == 1017
+    assert list(table.columns) == ["smiles", "id", "Act"]
+    assert table["Act"].between(3, 11).all()
+
+
+def test_demo_ranks_the_nci_library(tmp_path):
+    result = run_demo(tmp_path, ensemble=2, epochs=1, top=5)
+    assert result.screen.rows == 4999
+    assert result.screen.scored + result.screen.invalid == 4999
+    top = pd.read_csv(result.top_csv)
+    assert len(top) == 5
+    assert top["predicted_Act"].is_monotonic_decreasing
+    assert (top["uncertainty"] >= 0).all()
+    scored = pd.read_parquet(tmp_path / "nci_scored.parquet")
+    assert scored["row"].tolist() == list(range(4999))
+    assert top["predicted_Act"].iloc[0] == scored["Act"].max()
+    assert result.top_png.stat().st_size > 10_000
+    for name in ("metrics.json", "parity.png", "training_curves.png", "model/predictor.json"):
+        assert (result.train.run_dir / name).exists()
