@@ -26,6 +26,9 @@ aggregation row shows its bandwidth over the floor bytes (``2*N*F*b + 4*E + 8*(N
 once, write y once, read the CSR) and that as a share of the copy bandwidth, and for random
 graphs also the share of the gathered bound (``E*F*b`` for the gathered rows instead of
 ``N*F*b``), which is what a random gather can reach when nothing is reused from cache.
+"vs base" is the speedup over the first row of its group (``pyg-scatter``; for the D-MPNN step,
+the plain PyTorch message step ``torch-index_add``). Each row's outputs are compared with the
+baseline's once before timing (``max_abs_diff`` in the JSON).
 """
 
 from __future__ import annotations
@@ -351,18 +354,24 @@ class Bench:
         self.device = torch.device(args.device)
         self.quick = args.quick
         # warm-up runs, most runs, fewest runs, seconds after which a row stops early
-        self.timer = Timer(self.device, *((1, 9, 3, 0.3) if args.quick else (5, 50, 10, 3.0)))
+        self.timer = Timer(self.device, *((1, 9, 3, 0.3) if args.quick else (5, 30, 10, 2.0)))
         self.copy_gbps = copy_bandwidth(self.timer, (64 if args.quick else 1024) * 2**20)
         self.rows: list[Row] = []
         self.impls = ["kernels"] + (["kernels-torch"] if self.device.type == "cuda" else [])
 
-    def time(self, fn: Callable, inputs: list) -> list[float]:
-        return self.timer.measure(fn, inputs)
+    def time(self, fn: Callable, inputs: list) -> list[float] | None:
+        """Timed runs, or None when the device ran out of memory (the row says so)."""
+        try:
+            return self.timer.measure(fn, inputs)
+        except torch.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            return None
 
     def add(self, graph: Graph, features: int, dtype: str, op: str, impl: str,
             times: list[float] | None, floor_bytes: float | None = None,
             gathered_bytes: float | None = None, note: str = "", **extra) -> Row:  # fmt: skip
         ms = statistics.median(times) if times else None
+        note = note or ("" if times else "out of memory")
         row = Row(graph.family, graph.num_nodes, graph.num_edges, features, dtype, op, impl, ms,
                   len(times or []), note=note, times_ms=[round(t, 5) for t in times or []],
                   **extra)  # fmt: skip
@@ -455,8 +464,8 @@ class Bench:
         rowptr = torch.zeros(graph.num_nodes + 1, dtype=torch.long, device=self.device)
         rowptr[1:] = torch.bincount(dst, minlength=graph.num_nodes).cumsum(0)
         ones = torch.ones(graph.num_edges, dtype=xs[0].dtype, device=self.device)
-        matrix = torch.sparse_csr_tensor(rowptr, src[order], ones,
-                                         (graph.num_nodes, graph.num_nodes))  # fmt: skip
+        matrix = torch.sparse_csr_tensor(rowptr, src[order], ones, (graph.num_nodes,) * 2,
+                                         check_invariants=False)  # fmt: skip
         try:
             times = self.time(lambda x: matrix @ x, xs)
         except (RuntimeError, NotImplementedError) as error:
@@ -524,7 +533,7 @@ class Bench:
                 optimizer.step()
 
             times = self.time(step, inputs)
-            rate = graph.num_graphs / (statistics.median(times) * 1e-3)
+            rate = graph.num_graphs / (statistics.median(times) * 1e-3) if times else None
             self.add(graph, features, name, "dmpnn train step", impl, times,
                      molecules_per_s=rate, max_abs_diff=diff)  # fmt: skip
 
@@ -589,7 +598,7 @@ def write_png(rows: list[Row], path: Path, title: str) -> None:
         ax.set_title(op, fontsize=9)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / len(ops)))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -601,7 +610,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--molgraphs", type=Path, help="torch.save'd molecular batch (.pt)")
     parser.add_argument("--json", type=Path, help="write the rows here")
     parser.add_argument("--png", type=Path, help="write a bar chart here")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--threads", type=int,
+                        help="torch CPU threads (default: 1 with --quick on CPU, where OpenMP "
+                             "threads on a busy shared machine make timings erratic; else "
+                             "torch's default)")  # fmt: skip
     parser.add_argument("--make-molgraphs", nargs=2, type=Path, metavar=("SMILES", "OUT_PT"),
                         help="build the --molgraphs file from SMILES (needs RDKit) and exit")
     return parser.parse_args(argv)
@@ -614,8 +626,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda: no CUDA device here; use --device cpu")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    threads = args.threads or (1 if args.quick and args.device == "cpu" else None)
+    if threads:
+        torch.set_num_threads(threads)
     torch.manual_seed(0)
     bench = Bench(args)
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor()

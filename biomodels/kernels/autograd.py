@@ -23,10 +23,7 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
 from biomodels.kernels.csr import CSR, DmpnnPlan
-
-
-def _acc(dtype: torch.dtype) -> torch.dtype:
-    return torch.float64 if dtype == torch.float64 else torch.float32
+from biomodels.kernels.torch_ops import accumulation_dtype
 
 
 def _transposed_values(
@@ -34,7 +31,7 @@ def _transposed_values(
 ) -> Tensor | None:
     """Weights of the transposed CSR, in its position order, with mean's 1/degree folded in."""
     positions = csr.transpose_positions()
-    acc = _acc(dtype)
+    acc = accumulation_dtype(dtype)
     if values is None:
         if not mean:
             return None
@@ -101,7 +98,7 @@ class SegmentMax(torch.autograd.Function):
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, ...]:
         x, values, arg = ctx.saved_tensors
         csr: CSR = ctx.csr
-        acc = _acc(x.dtype)
+        acc = accumulation_dtype(x.dtype)
         grad_x = grad_w = None
         if csr.num_edges == 0:
             if ctx.needs_input_grad[1]:

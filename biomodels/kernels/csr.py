@@ -102,6 +102,10 @@ class CSR:
             ),
         )
 
+    def col_long(self) -> Tensor:
+        """``col`` as int64 (torch's CPU ``index_select`` is slower with int32 indices)."""
+        return self.col if self.col.dtype == torch.int64 else self.derived("col_long", self.col.long)
+
     def edge_rows(self) -> Tensor:
         """Row of each edge in original edge order (the target, for the in-edge CSR)."""
         return self.derived("edge_rows", lambda: self.to_edge_order(self.rows()))
@@ -270,7 +274,7 @@ def build_dmpnn_plan(edge_index: Tensor, rev_edge_index: Tensor, num_nodes: int)
             f"rev_edge_index must be an integer tensor of shape ({num_edges},); got "
             f"{rev_edge_index.dtype} of shape {tuple(rev_edge_index.shape)}"
         )
-    rev = rev_edge_index.long()
+    rev = rev_edge_index.long().contiguous()
     if num_edges:
         low, high = torch.stack([rev.min(), rev.max()]).tolist()
         ok = low >= 0 and high < num_edges
@@ -310,10 +314,7 @@ class _IdentityCache:
         self._lock = threading.Lock()
 
     def get(self, tensors: tuple[Tensor, ...], extra: Hashable, build: Callable[[], T]) -> T:
-        key = (
-            tuple((id(t), t.data_ptr(), tuple(t.shape), t.stride(), t.device) for t in tensors),
-            extra,
-        )
+        key = (tuple((id(t), t.data_ptr(), t.shape, t.stride(), t.device) for t in tensors), extra)
         versions = tuple(_version(t) for t in tensors)
         with self._lock:
             self._purge()

@@ -73,8 +73,12 @@ def _rows(x: Tensor, num_nodes: int, name: str) -> Tensor:
         raise ValueError(
             f"{name} must have {num_nodes} rows (shape ({num_nodes}, *)); got {tuple(x.shape)}"
         )
-    flat = x.reshape(num_nodes, math.prod(x.shape[1:]))
+    flat = x if x.dim() == 2 else x.reshape(num_nodes, math.prod(x.shape[1:]))
     return flat if flat.stride(-1) == 1 else flat.contiguous()
+
+
+def _needs_grad(*tensors: Tensor | None) -> bool:
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
 
 
 def _check_device(name: str, tensor: Tensor, device: torch.device) -> None:
@@ -95,10 +99,12 @@ def aggregate(
     Messages flow from source (row 0 of ``edge_index``) to target (row 1), as in PyG. The gather
     and the reduction run as one fused pass over a CSR of the graph that is built once per
     ``edge_index`` tensor and cached (see :mod:`biomodels.kernels.csr`), so repeated layers on
-    one batch share it. Accumulation is in fp32 for fp32, bf16 and fp16 inputs (fp64 for fp64).
-    A node without in-edges gets 0 for every reduce. Differentiable in ``x`` and
-    ``edge_weight``; the max gradient goes to one winner per output (the first edge in CSR
-    order on ties) with the Triton backend, and is shared between tied inputs with PyTorch's.
+    one batch share it. Sums accumulate in fp32 for fp32, bf16 and fp16 inputs (fp64 for fp64);
+    the Triton kernels also weight in fp32, while the PyTorch path on CPU weights half-precision
+    inputs in their own dtype, as PyG does. A node without in-edges gets 0 for every reduce.
+    Differentiable in ``x`` and ``edge_weight``; the max gradient goes to one winner per output
+    (the first edge in CSR order on ties) with the Triton backend, and is shared between tied
+    inputs with PyTorch's.
 
     Args:
         x: Node features.
@@ -139,15 +145,21 @@ def aggregate(
             )
     csr = get_csr(edge_index, num_nodes)
     impl = _triton_ops() if name == "triton" else torch_ops
-    if reduce == "max":
-        if name == "torch":
-            values = None if edge_weight is None else csr.to_csr_order(edge_weight)
-            out = torch_ops.aggregate_max(csr, flat, values)
-        else:
+    if reduce == "max" and name == "torch":
+        values = None if edge_weight is None else csr.to_csr_order(edge_weight)
+        out = torch_ops.aggregate_max(csr, flat, values)
+    elif _needs_grad(flat, edge_weight):
+        if reduce == "max":
             out = SegmentMax.apply(flat, edge_weight, csr, impl)
-    else:
-        out = SegmentSum.apply(flat, edge_weight, csr, reduce == "mean", impl)
-    return out.view(x.shape)
+        else:
+            out = SegmentSum.apply(flat, edge_weight, csr, reduce == "mean", impl)
+    else:  # skip autograd's bookkeeping (a few microseconds that matter on small batches)
+        values = None if edge_weight is None else csr.to_csr_order(edge_weight)
+        if reduce == "max":
+            out, _ = impl.gather_max(csr, flat, values)
+        else:
+            out = impl.gather_reduce(csr, flat, values, reduce)
+    return out if x.dim() == 2 else out.view(x.shape)
 
 
 def dmpnn_message_update(
@@ -192,4 +204,5 @@ def dmpnn_message_update(
     plan = get_dmpnn_plan(edge_index, rev_edge_index, num_nodes)
     flat = _rows(messages, plan.csr.num_edges, "messages")
     impl = _triton_ops() if name == "triton" else torch_ops
-    return DmpnnUpdate.apply(flat, plan, impl).view(messages.shape)
+    out = DmpnnUpdate.apply(flat, plan, impl)
+    return out if messages.dim() == 2 else out.view(messages.shape)

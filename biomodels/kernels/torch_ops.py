@@ -1,10 +1,15 @@
 """PyTorch implementations of the kernels: the CPU path and the fallback without Triton.
 
-Sum and mean run as one sparse-CSR x dense product (``torch.sparse.mm``, MKL on CPU) on the
-cached CSR: no ``(E, F)`` gathered copy of ``x`` is made, which is what makes this path several
-times faster on CPU than ``index_select`` + ``scatter_add_``. Half-precision inputs are upcast
-to float32 for the product (fp32 accumulation, as in the Triton kernels). Max gathers the
-sources in target order and reduces with ``scatter_reduce_(include_self=False)``.
+Measured on CPU against PyG's ``index_select`` + ``scatter`` (benchmarks/message_passing.py):
+
+* fp32 / fp64 sum and mean run as one sparse-CSR x dense product (``torch.sparse.mm``, MKL on
+  CPU, cuSPARSE on CUDA) on the cached CSR: no ``(E, F)`` gathered copy of ``x`` is made, which
+  makes this path several times faster than PyG's.
+* fp16 / bf16 on CPU gather in target order and ``index_add_`` (MKL has no half-precision
+  SpMM, and upcasting ``x`` costs more than it saves on molecular graphs). torch's CPU
+  ``index_add_`` accumulates in fp32; as in PyG, edge weights multiply and mean divides in the
+  input dtype. On CUDA half-precision inputs are upcast to fp32 for cuSPARSE.
+* Max gathers in target order and reduces with ``scatter_reduce_(include_self=False)``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,18 @@ from torch import Tensor
 from biomodels.kernels.csr import CSR, DmpnnPlan
 
 _HALF = (torch.float16, torch.bfloat16)
+
+
+
+def _spend_beta_warning() -> None:
+    """torch warns once per process that sparse CSR is in beta: spend it here, not mid-training."""
+    index = torch.zeros(1, dtype=torch.long)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        torch.sparse_csr_tensor(index, index[:0], torch.zeros(0), (0, 0), check_invariants=False)
+
+
+_spend_beta_warning()
 
 
 def accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -55,15 +72,13 @@ class _Pattern:
 
     def matrix(self, values: Tensor) -> Tensor:
         """Sparse CSR matrix with per-entry ``values``."""
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-            return torch.sparse_csr_tensor(
-                self.rowptr, self.col, values, self.shape, check_invariants=False
-            )
+        return torch.sparse_csr_tensor(
+            self.rowptr, self.col, values, self.shape, check_invariants=False
+        )
 
 
 def _pattern(csr: CSR, col: Tensor, num_cols: int) -> _Pattern:
-    key = ("pattern", col is csr.col, num_cols)
+    key = ("pattern", col is csr.col_long(), num_cols)
     return csr.derived(key, lambda: _Pattern(csr, col, num_cols))
 
 
@@ -95,14 +110,31 @@ def gather_reduce(
         - x: ``(M, F)``; returns ``(N, F)`` in ``x``'s dtype
         - values: ``(E,)``
     """
-    return _spmm(csr, csr.col if col is None else col, x, values, reduce == "mean").to(x.dtype)
+    col = csr.col_long() if col is None else col
+    return _reduce(csr, col, x, values, reduce == "mean").to(x.dtype)
 
 
-def _spmm(csr: CSR, col: Tensor, x: Tensor, values: Tensor | None, mean: bool) -> Tensor:
-    """Sparse x dense product in the accumulation dtype."""
+def _reduce(csr: CSR, col: Tensor, x: Tensor, values: Tensor | None, mean: bool) -> Tensor:
+    """The weighted row sums (means), in ``x``'s dtype or the accumulation dtype."""
+    if x.dtype in _HALF and not x.is_cuda:
+        gathered = x.index_select(0, col)
+        if values is not None:
+            gathered = gathered * values.to(x.dtype).unsqueeze(1)
+        out = x.new_zeros(csr.num_nodes, x.size(1)).index_add_(0, csr.rows(), gathered)
+        if not mean:
+            return out
+        # Dividing in x's dtype is what PyG does; bf16 rounds degrees above 256 (by < 0.4%).
+        degree = csr.derived(("degree", x.dtype), lambda: csr.degree().clamp(min=1).to(x.dtype))
+        return out.div_(degree.unsqueeze(1))
     acc = accumulation_dtype(x.dtype)
     pattern = _pattern(csr, col, x.size(0))
-    matrix = pattern.matrix(pattern.entries(_values(csr, values, mean, acc)))
+    if values is None:
+        matrix = csr.derived(
+            ("matrix", col is csr.col_long(), x.size(0), mean, acc),
+            lambda: pattern.matrix(pattern.entries(_values(csr, None, mean, acc))),
+        )
+    else:
+        matrix = pattern.matrix(pattern.entries(_values(csr, values, mean, acc)))
     return torch.sparse.mm(matrix, x.to(acc))
 
 
@@ -113,7 +145,7 @@ def edge_dot(csr: CSR, a: Tensor, b: Tensor) -> Tensor:
         - a: ``(N, F)``, b: ``(N, F)``; returns ``(E,)`` in the accumulation dtype
     """
     acc = accumulation_dtype(a.dtype)
-    pattern = _pattern(csr, csr.col, b.size(0))
+    pattern = _pattern(csr, csr.col_long(), b.size(0))
     ones = pattern.matrix(torch.ones(pattern.nnz, dtype=acc, device=a.device))
     dots = torch.sparse.sampled_addmm(ones, a.to(acc), b.to(acc).t(), beta=0.0).values()
     return dots if pattern.inverse is None else dots.index_select(0, pattern.inverse)
@@ -127,7 +159,7 @@ def aggregate_max(csr: CSR, x: Tensor, values: Tensor | None) -> Tensor:
     Shapes:
         - x: ``(N, F)``, values: ``(E,)`` in CSR order; returns ``(N, F)``
     """
-    gathered = x.index_select(0, csr.col)
+    gathered = x.index_select(0, csr.col_long())
     if values is not None:
         # Weighted products in the accumulation dtype: rounding them to half precision first
         # would create ties (and split gradients) that the exact products do not have.
@@ -135,7 +167,7 @@ def aggregate_max(csr: CSR, x: Tensor, values: Tensor | None) -> Tensor:
         gathered = gathered.to(acc) * values.to(acc).unsqueeze(1)
     index = csr.rows().unsqueeze(1).expand_as(gathered)
     out = gathered.new_zeros(csr.num_nodes, x.size(1))
-    return out.scatter_reduce(0, index, gathered, "amax", include_self=False).to(x.dtype)
+    return out.scatter_reduce_(0, index, gathered, "amax", include_self=False).to(x.dtype)
 
 
 def dmpnn_update(plan: DmpnnPlan, messages: Tensor, backward: bool) -> Tensor:
@@ -149,6 +181,6 @@ def dmpnn_update(plan: DmpnnPlan, messages: Tensor, backward: bool) -> Tensor:
         - messages: ``(E, F)``; returns ``(E, F)``
     """
     gather_csr, spread_csr = (plan.csr_t, plan.csr) if backward else (plan.csr, plan.csr_t)
-    node_sum = _spmm(gather_csr, gather_csr.edge_ids(), messages, None, mean=False)
+    node_sum = _reduce(gather_csr, gather_csr.edge_ids(), messages, None, mean=False)
     reverse = messages.index_select(0, plan.rev).to(node_sum.dtype)
     return (node_sum.index_select(0, spread_csr.edge_rows()) - reverse).to(messages.dtype)

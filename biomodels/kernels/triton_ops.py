@@ -12,11 +12,12 @@ Layout of the work:
   the edge weight and reduces in fp32 (fp64 for fp64 inputs). Each output row is written once, and
   no atomics are used, so results are deterministic. Max also records the CSR position of the
   maximum (first one on ties) for the backward pass.
-* **Hubs**: rows longer than a chunk (``max(256, 2**ceil(log2(sqrt(max_degree))))`` edges) are
-  split into chunks reduced by separate programs into an fp32 scratch buffer, then a second
-  launch of the same kernel reduces each hub's partials (a two-level reduction): a node with
-  100k in-edges costs about 400 programs of 256 edges plus one of 400 partials, not one program
-  of 100k edges. The split plan is computed once per CSR.
+* **Hubs**: rows longer than a chunk (:func:`chunk_size`: a power of two near
+  ``sqrt(max_degree)``, at least 256 edges) are split into chunks reduced by separate programs
+  into an fp32 scratch buffer, then a second launch of the same kernel reduces each hub's
+  partials (a two-level reduction, still without atomics): a node with 100k in-edges costs 196
+  programs of 512 edges plus one that reduces their 196 partials, not one program of 100k edges.
+  The split plan is computed once per CSR.
 * **D-MPNN** (:func:`dmpnn_update`): one program per node sums the messages into the node in
   registers and writes ``sum - m[rev[e]]`` straight to each of the node's out-edges, so the node
   sums never go to memory. Graphs with a node of degree above :data:`FUSED_MAX_DEGREE` use the
@@ -37,6 +38,7 @@ import triton.language as tl
 from torch import Tensor
 
 from biomodels.kernels.csr import CSR, DmpnnPlan
+from biomodels.kernels.torch_ops import accumulation_dtype
 
 #: True when Triton runs kernels through its CPU interpreter (``TRITON_INTERPRET=1``).
 INTERPRETED = bool(triton.knobs.runtime.interpret)
@@ -286,10 +288,6 @@ def _build_segments(csr: CSR) -> _Segments:
     )
 
 
-def _acc_dtype(dtype: torch.dtype) -> torch.dtype:
-    return torch.float64 if dtype == torch.float64 else torch.float32
-
-
 def _tl_dtype(dtype: torch.dtype) -> tl.dtype:
     return tl.float64 if dtype == torch.float64 else tl.float32
 
@@ -317,6 +315,7 @@ def _launch_segments(
     features = out.size(1)
     if num_programs == 0 or features == 0:
         return
+    values = None if values is None else values.contiguous()
 
     def grid(meta: dict) -> tuple[int, int]:
         return num_programs, triton.cdiv(features, meta["BLOCK_F"])
@@ -398,7 +397,7 @@ def _gather(
         if seg.heavy_rows is None:
             return out, arg
         partial = torch.empty(
-            seg.chunk_starts.numel(), features, dtype=_acc_dtype(x.dtype), device=x.device
+            seg.chunk_starts.numel(), features, dtype=accumulation_dtype(x.dtype), device=x.device
         )
         partial_arg = None if arg is None else torch.empty_like(partial, dtype=arg.dtype)
         _launch_segments(x, col, values, seg.chunk_starts, seg.chunk_ends, None, partial,
@@ -418,7 +417,7 @@ def edge_dot(csr: CSR, a: Tensor, b: Tensor) -> Tensor:
         - a: ``(N, F)``, b: ``(N, F)``; returns ``(E,)`` float32 (float64 for float64 inputs)
     """
     num_edges, features = csr.num_edges, a.size(1)
-    out = torch.zeros(num_edges, dtype=_acc_dtype(a.dtype), device=a.device)
+    out = torch.zeros(num_edges, dtype=accumulation_dtype(a.dtype), device=a.device)
     if num_edges == 0 or features == 0:
         return out
 
@@ -451,7 +450,7 @@ def dmpnn_update(plan: DmpnnPlan, messages: Tensor, backward: bool) -> Tensor:
     out = torch.empty_like(messages, memory_format=torch.contiguous_format)
     if num_edges == 0 or features == 0:
         return out
-    acc = _acc_dtype(messages.dtype)
+    acc = accumulation_dtype(messages.dtype)
     with _on(messages.device):
         if max(gather_csr.max_degree, spread_csr.max_degree) <= FUSED_MAX_DEGREE:
 

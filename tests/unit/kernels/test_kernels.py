@@ -214,15 +214,32 @@ def test_aggregate_high_degree_nodes(target, gen, reduce):
 
 
 def test_feature_layouts(target, gen):
-    """(N, *) features (more than one feature block), a non-contiguous view, one column."""
+    """(N, *) features (more than one feature block), strided views, one column."""
     edge_index = random_graph(gen, target.nodes, target.edges).to(target.device)
     wide = torch.randn(target.nodes, 3, 6, generator=gen).to(target.device)
-    for x in (wide, wide[:, :, ::2], wide[:, 0, :1]):
+    for x in (wide, wide[:, :, ::2], wide.reshape(target.nodes, 18)[:, 2:7], wide[:, 0, :1]):
         out = aggregate(x, edge_index, target.nodes, "sum", backend=target.backend)
         assert out.shape == x.shape
         flat = x.reshape(target.nodes, -1)
         expected = reference_aggregate(flat, edge_index, target.nodes, "sum")
         assert_close(out.reshape(target.nodes, -1), expected, torch.float32)
+
+
+def test_strided_index_and_weight_tensors(target, gen):
+    """Column-major edge_index, every-other-element edge weights and reverse map."""
+    edge_index, rev, num_nodes = molecule_batch(gen, target.molecules, target.max_atoms)
+    edge_index = edge_index.t().contiguous().t().to(target.device)
+    num_edges = edge_index.size(1)
+    weight = torch.rand(2 * num_edges, generator=gen).to(target.device)[::2]
+    x = torch.randn(num_nodes, 5, generator=gen).to(target.device)
+    for reduce in REDUCES:
+        out = aggregate(x, edge_index, num_nodes, reduce, weight, backend=target.backend)
+        expected = reference_aggregate(x, edge_index, num_nodes, reduce, weight)
+        assert_close(out, expected, torch.float32)
+    rev = torch.stack([rev, rev], 1).to(target.device)[:, 0]
+    messages = torch.randn(num_edges, 5, generator=gen).to(target.device)
+    out = dmpnn_message_update(messages, edge_index, rev, num_nodes, backend=target.backend)
+    assert_close(out, reference_dmpnn(messages, edge_index, rev, num_nodes), torch.float32)
 
 
 def check_dmpnn(target, gen, edge_index, rev, num_nodes, dtype=torch.float32, features=None):
