@@ -29,16 +29,32 @@ from rich.table import Table
 from biomodels.train.run import TrainRunConfig, train_run
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "molnet"
-TOX21_TASKS = ["NR-AR", "NR-AR-LBD", "NR-AhR", "NR-Aromatase", "NR-ER", "NR-ER-LBD", "NR-PPAR-gamma",
-               "SR-ARE", "SR-ATAD5", "SR-HSE", "SR-MMP", "SR-p53"]
+TOX21_TASKS = [
+    "NR-AR",
+    "NR-AR-LBD",
+    "NR-AhR",
+    "NR-Aromatase",
+    "NR-ER",
+    "NR-ER-LBD",
+    "NR-PPAR-gamma",
+    "SR-ARE",
+    "SR-ATAD5",
+    "SR-HSE",
+    "SR-MMP",
+    "SR-p53",
+]
 DATASETS = {
     "esol": ("esol.csv", ["logp"], "rmse"),
     "freesolv": ("freesolv.csv", ["freesolv"], "rmse"),
     "bbbp": ("bbbp.csv", ["p_np"], "roc_auc"),
     "tox21": ("tox21.csv", TOX21_TASKS, "roc_auc"),
 }
-BARS = {("esol", "random"): 0.60, ("freesolv", "random"): 1.15, ("bbbp", "random"): 0.91,
-        ("tox21", "random"): 0.84}
+BARS = {
+    ("esol", "random"): 0.60,
+    ("freesolv", "random"): 1.15,
+    ("bbbp", "random"): 0.91,
+    ("tox21", "random"): 0.84,
+}
 
 
 def run_accuracy(args: argparse.Namespace, console: Console) -> list[dict]:
@@ -49,17 +65,36 @@ def run_accuracy(args: argparse.Namespace, console: Console) -> list[dict]:
             for split in args.splits.split(","):
                 for seed in range(args.seeds):
                     config = TrainRunConfig(
-                        data=str(DATA / file), targets=targets, model=model, split=split,
-                        epochs=args.epochs, seed=seed, extra_features=args.extra_features or None,
-                        ensemble=args.ensemble, dropout=args.dropout,
+                        data=str(DATA / file),
+                        targets=targets,
+                        model=model,
+                        split=split,
+                        epochs=args.epochs,
+                        seed=seed,
+                        extra_features=args.extra_features or None,
+                        ensemble=args.ensemble,
+                        dropout=args.dropout,
                     )
                     with tempfile.TemporaryDirectory() as tmp:
-                        result = train_run(config, Path(args.runs or tmp) / f"{dataset}-{model}-{split}-{seed}")
+                        result = train_run(
+                            config, Path(args.runs or tmp) / f"{dataset}-{model}-{split}-{seed}"
+                        )
                     value = result.metrics["test"]["mean"][metric]
-                    results.append({"dataset": dataset, "model": model, "split": split, "seed": seed,
-                                    "metric": metric, "value": value, "seconds": result.seconds})
-                    console.print(f"{dataset} {model} {split} seed {seed}: {metric} {value:.4f} "
-                                  f"({result.seconds:.0f} s)")
+                    results.append(
+                        {
+                            "dataset": dataset,
+                            "model": model,
+                            "split": split,
+                            "seed": seed,
+                            "metric": metric,
+                            "value": value,
+                            "seconds": result.seconds,
+                        }
+                    )
+                    console.print(
+                        f"{dataset} {model} {split} seed {seed}: {metric} {value:.4f} "
+                        f"({result.seconds:.0f} s)"
+                    )
                     if args.json:
                         args.json.write_text(json.dumps({"accuracy": results}, indent=2))
     return results
@@ -80,8 +115,16 @@ def accuracy_table(results: list[dict]) -> Table:
         else:
             met = values.mean() <= bar if metric == "rmse" else values.mean() >= bar
             bar_text = f"{'<=' if metric == 'rmse' else '>='} {bar} {'ok' if met else 'MISSED'}"
-        table.add_row(dataset, model, split, metric, f"{values.mean():.3f} +- {values.std():.3f}",
-                      str(len(rows)), bar_text, f"{np.mean([r['seconds'] for r in rows]):.0f}")
+        table.add_row(
+            dataset,
+            model,
+            split,
+            metric,
+            f"{values.mean():.3f} +- {values.std():.3f}",
+            str(len(rows)),
+            bar_text,
+            f"{np.mean([r['seconds'] for r in rows]):.0f}",
+        )
     return table
 
 
@@ -95,8 +138,9 @@ def run_speed(console: Console) -> dict:
 
     table = MoleculeTable.from_file(DATA / "esol.csv", "logp")
     split = random_split(len(table), seed=0)
-    predictor = GNNPredictor(ModelConfig(encoder="dmpnn", hidden=300, depth=3),
-                             TrainerConfig(epochs=50, device="cpu"))
+    predictor = GNNPredictor(
+        ModelConfig(encoder="dmpnn", hidden=300, depth=3), TrainerConfig(epochs=50, device="cpu")
+    )
     started = time.perf_counter()
     predictor.fit(table, split)
     fit_seconds = time.perf_counter() - started
@@ -117,8 +161,12 @@ def run_speed(console: Console) -> dict:
     table_out = Table(title="D-MPNN (hidden 300, depth 3) on ESOL, 50 epochs, CPU")
     for column in ("wall s", "vs chemprop 110 s", "train mol/s", "predict mol/s (featurise incl.)"):
         table_out.add_column(column)
-    table_out.add_row(f"{fit_seconds:.1f}", f"{110.0 / fit_seconds:.2f}x faster",
-                      f"{speed['train_mol_per_s']:,.0f}", f"{speed['predict_mol_per_s']:,.0f}")
+    table_out.add_row(
+        f"{fit_seconds:.1f}",
+        f"{110.0 / fit_seconds:.2f}x faster",
+        f"{speed['train_mol_per_s']:,.0f}",
+        f"{speed['predict_mol_per_s']:,.0f}",
+    )
     console.print(table_out)
     return speed
 
@@ -132,8 +180,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--ensemble", type=int, default=1)
     parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--extra-features", default="rdkit2d",
-                        help="molecule features added to the head ('' for none)")
+    parser.add_argument(
+        "--extra-features", default="rdkit2d", help="molecule features added to the head ('' for none)"
+    )
     parser.add_argument("--speed", action="store_true", help="also run the training-speed benchmark")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--runs", type=Path, default=None, help="keep run directories here")

@@ -21,11 +21,19 @@ def demo(
     """Train a D-MPNN ensemble on CHEMBL2321810 (RDKit-shipped) and screen RDKit's NCI library."""
     result = run_demo(out, seed=seed, ensemble=ensemble, epochs=epochs, top=top, progress=True)
     test = result.train.metrics["test"]["mean"]
-    console.print(f"activity model: {ensemble} x D-MPNN, test RMSE {test['rmse']:.3f}, "
-                  f"R2 {test['r2']:.3f} ({result.train.seconds:.0f} s) -> {result.train.run_dir}")
-    console.print(f"screened {result.screen.rows} NCI compounds ({result.screen.invalid} invalid); "
-                  f"top {len(result.top)}:")
+    console.print(
+        f"activity model: {ensemble} x D-MPNN, test RMSE {test['rmse']:.3f}, "
+        f"R2 {test['r2']:.3f} ({result.train.seconds:.0f} s) -> {result.train.run_dir}"
+    )
+    console.print(
+        f"screened {result.screen.rows} NCI compounds ({result.screen.invalid} invalid); "
+        f"top {len(result.top)}:"
+    )
     shown = result.top.head(10).assign(smiles=result.top["smiles"].str.slice(0, 48))
-    console.print(shown[["id", "predicted_Act", "uncertainty", "smiles"]].to_string(
-        index=False, float_format=lambda v: f"{v:.2f}"), soft_wrap=True)
+    console.print(
+        shown[["id", "predicted_Act", "uncertainty", "smiles"]].to_string(
+            index=False, float_format=lambda v: f"{v:.2f}"
+        ),
+        soft_wrap=True,
+    )
     console.print(f"-> {result.top_csv}, {result.top_png}")

@@ -36,5 +36,7 @@ def predict(
 
         summary = predict_file(run_dir, input, out, smiles_col, id_col, chunk_size, workers, advance)
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
-    console.print(f"predicted {summary.scored} of {summary.rows} rows -> {out}; "
-                  f"{summary.invalid} could not be scored" + (f": {reasons}" if reasons else ""))
+    console.print(
+        f"predicted {summary.scored} of {summary.rows} rows -> {out}; "
+        f"{summary.invalid} could not be scored" + (f": {reasons}" if reasons else "")
+    )

@@ -35,13 +35,30 @@ def train(
 ) -> None:
     """Train and evaluate a model; writes config, splits, metrics, predictions, plots, checkpoints."""
     config = TrainRunConfig(
-        data=str(data), targets=target, smiles_col=smiles_col, task=task, model=model, split=split,
-        ensemble=ensemble, epochs=epochs, batch_size=batch_size, hidden=hidden, depth=depth,
-        dropout=dropout, lr=lr, head=head, readout=readout, extra_features=extra_features,
-        seed=seed, device=device, progress=True,
+        data=str(data),
+        targets=target,
+        smiles_col=smiles_col,
+        task=task,
+        model=model,
+        split=split,
+        ensemble=ensemble,
+        epochs=epochs,
+        batch_size=batch_size,
+        hidden=hidden,
+        depth=depth,
+        dropout=dropout,
+        lr=lr,
+        head=head,
+        readout=readout,
+        extra_features=extra_features,
+        seed=seed,
+        device=device,
+        progress=True,
     )
     result = train_run(config, out)
-    console.print(f"trained {model} on {len(result.split.train)} molecules in {result.seconds:.1f} s -> {out}")
+    console.print(
+        f"trained {model} on {len(result.split.train)} molecules in {result.seconds:.1f} s -> {out}"
+    )
     for name in ("val", "test"):
         if name in result.metrics:
             mean = {k: round(v, 4) for k, v in result.metrics[name]["mean"].items()}

@@ -20,7 +20,7 @@ TASKS = ("regression", "binary", "multiclass")
 
 
 def infer_task(targets: np.ndarray) -> str:
-    """``binary`` when every observed label is 0 or 1, else ``regression``.
+    """``binary`` when every observed label is 0 or 1, else ``regression`` (for numeric labels).
 
     Multiclass is never guessed from numbers (class ids look like small integers but so do
     counts); it is chosen when labels are text or when asked for.
@@ -99,8 +99,14 @@ class MoleculeTable:
         values, classes, task = _encode_targets(path, raw_targets[table.valid], task)
         extra = None
         if extra_features:
-            extra_table = featurize_file(path, extra_features, smiles_col=smiles_col,
-                                         standardize=standardize, workers=workers, use_cache=use_cache)
+            extra_table = featurize_file(
+                path,
+                extra_features,
+                smiles_col=smiles_col,
+                standardize=standardize,
+                workers=workers,
+                use_cache=use_cache,
+            )
             extra = np.asarray(extra_table.features, dtype=np.float32)
         logger.info(
             "%s: %d of %d rows valid; task %s, targets %s",
@@ -110,7 +116,9 @@ class MoleculeTable:
             task,
             target_names,
         )
-        return cls(path, target_names, task, table.meta, table.valid, table.features, values, classes)
+        return cls(
+            path, target_names, task, table.meta, table.valid, table.features, values, classes, extra
+        )
 
 
 def read_columns(path: Path, columns: list[str], smiles_col: str | None = None) -> pd.DataFrame:
@@ -131,7 +139,8 @@ def _encode_targets(
     numeric = raw.apply(lambda col: pd.to_numeric(col, errors="coerce"))
     blank = raw.fillna("").astype(str).apply(lambda col: col.str.strip()) == ""
     text_cells = numeric.isna() & ~blank
-    if task == "multiclass" or (task is None and text_cells.to_numpy().any()):
+    all_text = bool(text_cells.to_numpy().any()) and not (numeric.notna() & ~blank).to_numpy().any()
+    if task == "multiclass" or (task is None and all_text):
         if raw.shape[1] != 1:
             raise InputError(path, "multiclass needs exactly one target column")
         labels = raw.iloc[:, 0].replace("", np.nan)

@@ -39,8 +39,9 @@ class DemoResult:
 
 def activity_table(out: Path) -> Path:
     """Join the shipped SMILES file and activity CSV into one ``smiles,id,Act`` table."""
-    smiles = pd.read_csv(ACTIVITY_DIR / "CHEMBL2321810.smi", sep=r"\s+", header=None,
-                         names=["smiles", "id"], dtype=str)
+    smiles = pd.read_csv(
+        ACTIVITY_DIR / "CHEMBL2321810.smi", sep=r"\s+", header=None, names=["smiles", "id"], dtype=str
+    )
     activity = pd.read_csv(ACTIVITY_DIR / "CHEMBL2321810_act.csv", dtype={"Name": str})
     table = smiles.merge(activity.rename(columns={"Name": "id"}), on="id", how="inner")
     path = out / "chembl2321810.csv"
@@ -49,29 +50,51 @@ def activity_table(out: Path) -> Path:
     return path
 
 
-def run_demo(out: str | Path, seed: int = 0, ensemble: int = 3, epochs: int = 25, top: int = 20,
-             library: str | Path = NCI_LIBRARY, progress: bool = False) -> DemoResult:
+def run_demo(
+    out: str | Path,
+    seed: int = 0,
+    ensemble: int = 3,
+    epochs: int = 25,
+    top: int = 20,
+    library: str | Path = NCI_LIBRARY,
+    progress: bool = False,
+) -> DemoResult:
     """Train a D-MPNN ensemble on CHEMBL2321810, screen the NCI library, rank the top compounds."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     data = activity_table(out)
-    config = TrainRunConfig(data=str(data), targets=["Act"], model="dmpnn", ensemble=ensemble,
-                            epochs=epochs, seed=seed, progress=progress)
+    config = TrainRunConfig(
+        data=str(data),
+        targets=["Act"],
+        model="dmpnn",
+        ensemble=ensemble,
+        epochs=epochs,
+        seed=seed,
+        progress=progress,
+    )
     trained = train_run(config, out / "run")
     scored_path = out / "nci_scored.parquet"
     summary = predict_file(trained.run_dir, library, scored_path, workers=min(2, os.cpu_count() or 1))
     scored = pd.read_parquet(scored_path)
-    best = (scored[scored["error"].isna()].sort_values("Act", ascending=False).head(top)
-            .loc[:, ["row", "id", "smiles", "Act", "Act_std"]]
-            .rename(columns={"Act": "predicted_Act", "Act_std": "uncertainty"}))
+    best = (
+        scored[scored["error"].isna()]
+        .sort_values("Act", ascending=False)
+        .head(top)
+        .loc[:, ["row", "id", "smiles", "Act", "Act_std"]]
+        .rename(columns={"Act": "predicted_Act", "Act_std": "uncertainty"})
+    )
     top_csv = out / "top_compounds.csv"
     with atomic_path(top_csv) as tmp:
         best.to_csv(tmp, index=False)
     top_png = out / "top_compounds.png"
     image = Draw.MolsToGridImage(
-        [Chem.MolFromSmiles(s) for s in best["smiles"]], molsPerRow=5, subImgSize=(260, 220),
-        legends=[f"NCI {i}: {p:.2f} ± {u:.2f}" for i, p, u in
-                 zip(best["id"], best["predicted_Act"], best["uncertainty"], strict=True)],
+        [Chem.MolFromSmiles(s) for s in best["smiles"]],
+        molsPerRow=5,
+        subImgSize=(260, 220),
+        legends=[
+            f"NCI {i}: {p:.2f} ± {u:.2f}"
+            for i, p, u in zip(best["id"], best["predicted_Act"], best["uncertainty"], strict=True)
+        ],
     )
     with atomic_path(top_png) as tmp:
         image.save(tmp, format="PNG")

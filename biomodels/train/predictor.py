@@ -146,8 +146,11 @@ class GNNPredictor:
             self.feature_scaler_ = Scaler.fit(extra[split.train])
             extra = np.nan_to_num(self.feature_scaler_.transform(extra))
             self.model.extra_dim = extra.shape[1]
-        monitor, mode = ("rmse", "min") if table.task == "regression" else (
-            ("roc_auc", "max") if table.task == "binary" else ("accuracy", "max"))
+        monitor, mode = (
+            ("rmse", "min")
+            if table.task == "regression"
+            else (("roc_auc", "max") if table.task == "binary" else ("accuracy", "max"))
+        )
         rng = np.random.default_rng(self.seed)
         val_batches = self._batches(table.graphs, split.val, targets, extra)
 
@@ -164,22 +167,35 @@ class GNNPredictor:
         for member in range(self.ensemble):
             seed_everything(self.seed + member)
             model = PropertyModel(self.model)
-            config = TrainerConfig(**{**self.trainer.to_dict(), "seed": self.seed + member,
-                                      "monitor": monitor, "mode": mode})
+            config = TrainerConfig(
+                **{**self.trainer.to_dict(), "seed": self.seed + member, "monitor": monitor, "mode": mode}
+            )
             trainer = Trainer(config)
-            history = trainer.fit(model, train_batches, val_batches if len(split.val) else None,
-                                  _loss_for(self.model), val_metric if len(split.val) else None)
+            history = trainer.fit(
+                model,
+                train_batches,
+                val_batches if len(split.val) else None,
+                _loss_for(self.model),
+                val_metric if len(split.val) else None,
+            )
             model.cpu().eval()
             self.members_.append(model)
             self.histories_.append(history)
-            logger.info("member %d/%d: best epoch %s, %s %.4f", member + 1, self.ensemble,
-                        history.best_epoch, monitor, history.best_score)
+            logger.info(
+                "member %d/%d: best epoch %s, %s %.4f",
+                member + 1,
+                self.ensemble,
+                history.best_epoch,
+                monitor,
+                history.best_score,
+            )
         return self
 
-    def _batches(self, graphs: GraphArrays, indices: np.ndarray, targets: np.ndarray | None,
-                 extra: np.ndarray | None) -> list[Any]:
+    def _batches(
+        self, graphs: GraphArrays, indices: np.ndarray, targets: np.ndarray | None, extra: np.ndarray | None
+    ) -> list[Any]:
         return [
-            collate_graphs(graphs, indices[i:i + self.batch_size], targets, extra)
+            collate_graphs(graphs, indices[i : i + self.batch_size], targets, extra)
             for i in range(0, len(indices), self.batch_size)
         ]
 
@@ -189,8 +205,11 @@ class GNNPredictor:
 
     # --------------------------------------------------------------- prediction
     def _postprocess(self, outputs: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
-        mean, var = self.members_[0].postprocess(outputs) if self.members_ else PropertyModel(
-            self.model).postprocess(outputs)
+        mean, var = (
+            self.members_[0].postprocess(outputs)
+            if self.members_
+            else PropertyModel(self.model).postprocess(outputs)
+        )
         mean = mean.detach().numpy()
         var = None if var is None else var.detach().numpy()
         if self.target_scaler_ is not None:
@@ -228,8 +247,9 @@ class GNNPredictor:
         total_var = spread**2 + (np.mean(variances, axis=0) if variances else 0.0)
         return Prediction(mean.astype(np.float32), np.sqrt(total_var).astype(np.float32))
 
-    def predict_mols(self, mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
-                     ) -> Prediction:
+    def predict_mols(
+        self, mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
+    ) -> Prediction:
         """Featurise valid RDKit molecules and predict them."""
         graphs = featurize_graphs(mols, smiles)
         extra = None
@@ -264,9 +284,14 @@ class GNNPredictor:
 
     @classmethod
     def from_config(cls, config: dict[str, Any], directory: Path) -> GNNPredictor:
-        predictor = cls(ModelConfig.from_dict(config["model"]), TrainerConfig(**config["trainer"]),
-                        config["ensemble"], config["batch_size"], config["extra_features"],
-                        config["seed"])
+        predictor = cls(
+            ModelConfig.from_dict(config["model"]),
+            TrainerConfig(**config["trainer"]),
+            config["ensemble"],
+            config["batch_size"],
+            config["extra_features"],
+            config["seed"],
+        )
         predictor.target_names_ = config["target_names"]
         predictor.classes_ = config["classes"]
         if config["target_scaler"]:
@@ -274,8 +299,9 @@ class GNNPredictor:
         if config["feature_scaler"]:
             predictor.feature_scaler_ = Scaler.from_dict(config["feature_scaler"])
         for index in range(config["ensemble"]):
-            model, _ = load_checkpoint(directory / f"member_{index}",
-                                       lambda c: PropertyModel(ModelConfig.from_dict(c["model"])))
+            model, _ = load_checkpoint(
+                directory / f"member_{index}", lambda c: PropertyModel(ModelConfig.from_dict(c["model"]))
+            )
             predictor.members_.append(model.eval())
         return predictor
 
@@ -299,25 +325,35 @@ class ForestPredictor:
             raise ValueError("the random-forest baseline handles regression and binary tasks")
         self.task_, self.target_names_ = table.task, list(table.target_names)
         mols = [Chem.MolFromSmiles(table.smiles[i]) for i in split.train]
-        self.forest_ = RandomForestBaseline(task=table.task, n_estimators=self.n_estimators,
-                                            n_jobs=-1, random_state=self.seed)
+        self.forest_ = RandomForestBaseline(
+            task=table.task, n_estimators=self.n_estimators, n_jobs=-1, random_state=self.seed
+        )
         self.forest_.fit(mols, table.targets[split.train])
         return self
 
-    def predict_mols(self, mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
-                     ) -> Prediction:
+    def predict_mols(
+        self, mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
+    ) -> Prediction:
         if self.forest_ is None:
             raise RuntimeError("predictor is not fitted")
         if not len(mols):
             shape = (0, len(self.target_names_))
             return Prediction(np.zeros(shape, np.float32), np.zeros(shape, np.float32))
         mean, std = self.forest_.predict(list(mols))
-        return Prediction(np.asarray(mean, np.float32).reshape(len(mols), -1),
-                          np.asarray(std, np.float32).reshape(len(mols), -1))
+        return Prediction(
+            np.asarray(mean, np.float32).reshape(len(mols), -1),
+            np.asarray(std, np.float32).reshape(len(mols), -1),
+        )
 
     def config(self) -> dict[str, Any]:
-        return {"kind": "rf", "n_estimators": self.n_estimators, "seed": self.seed,
-                "task": self.task_, "target_names": self.target_names_, "classes": None}
+        return {
+            "kind": "rf",
+            "n_estimators": self.n_estimators,
+            "seed": self.seed,
+            "task": self.task_,
+            "target_names": self.target_names_,
+            "classes": None,
+        }
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)

@@ -79,12 +79,19 @@ class TrainRunConfig:
         if self.model == "rf":
             return ForestPredictor(n_estimators=self.n_estimators, seed=self.seed)
         model = ModelConfig(
-            encoder=self.model, hidden=self.hidden, depth=self.depth, dropout=self.dropout,
-            readout=self.readout, head=self.head, ffn_hidden=self.hidden, ffn_layers=self.ffn_layers,
+            encoder=self.model,
+            hidden=self.hidden,
+            depth=self.depth,
+            dropout=self.dropout,
+            readout=self.readout,
+            head=self.head,
+            ffn_hidden=self.hidden,
+            ffn_layers=self.ffn_layers,
             encoder_options=dict(self.encoder_options),
         )
-        trainer = TrainerConfig(epochs=self.epochs, lr=self.lr, device=self.device, seed=self.seed,
-                                progress=self.progress)
+        trainer = TrainerConfig(
+            epochs=self.epochs, lr=self.lr, device=self.device, seed=self.seed, progress=self.progress
+        )
         return GNNPredictor(model, trainer, self.ensemble, self.batch_size, self.extra_features, self.seed)
 
 
@@ -114,8 +121,9 @@ def make_split(config: TrainRunConfig, table: MoleculeTable) -> Split:
 def prediction_frame(table: MoleculeTable, indices: np.ndarray, prediction: Prediction) -> pd.DataFrame:
     """Rows ``indices`` of the table with truth, prediction and std per target."""
     meta = table.meta.loc[table.valid].iloc[indices]
-    frame = pd.DataFrame({"row": meta["row"].to_numpy(), "id": meta["id"].to_numpy(),
-                          "smiles": meta["smiles"].to_numpy()})
+    frame = pd.DataFrame(
+        {"row": meta["row"].to_numpy(), "id": meta["id"].to_numpy(), "smiles": meta["smiles"].to_numpy()}
+    )
     for t, name in enumerate(table.target_names):
         frame[name] = table.targets[indices, t]
         if table.task == "multiclass":
@@ -146,14 +154,25 @@ def train_run(config: TrainRunConfig, out: str | Path) -> TrainRunResult:
     with run.log_to():
         run.write_json("config.json", asdict(config))
         run.record_environment()
-        table = MoleculeTable.from_file(config.data, config.targets, config.smiles_col, config.task,
-                                        workers=config.workers, extra_features=config.extra_features)
+        table = MoleculeTable.from_file(
+            config.data,
+            config.targets,
+            config.smiles_col,
+            config.task,
+            workers=config.workers,
+            extra_features=config.extra_features,
+        )
         if len(table) < 3:
             raise InputError(config.data, f"only {len(table)} valid molecules; need at least 3")
         split = make_split(config, table)
         split.to_json(run.file("splits.json"))
-        logger.info("split %s: %d train / %d val / %d test", config.split, len(split.train),
-                    len(split.val), len(split.test))
+        logger.info(
+            "split %s: %d train / %d val / %d test",
+            config.split,
+            len(split.train),
+            len(split.val),
+            len(split.test),
+        )
         predictor = config.build_predictor().fit(table, split)
         metrics: dict[str, Any] = {}
         for name in ("train", "val", "test"):
@@ -163,8 +182,13 @@ def train_run(config: TrainRunConfig, out: str | Path) -> TrainRunResult:
             prediction = predict_indices(predictor, table, indices)
             run.write_table(f"predictions_{name}.csv", prediction_frame(table, indices, prediction))
             y_std = prediction.std if table.task == "regression" else None
-            metrics[name] = compute_metrics(table.task, table.targets[indices], prediction.mean,
-                                            y_std=y_std, task_names=table.target_names)
+            metrics[name] = compute_metrics(
+                table.task,
+                table.targets[indices],
+                prediction.mean,
+                y_std=y_std,
+                task_names=table.target_names,
+            )
             if name == "test":
                 _plot_test(run, table, indices, prediction)
         if predictor.histories_:
@@ -181,8 +205,13 @@ def train_run(config: TrainRunConfig, out: str | Path) -> TrainRunResult:
 def _plot_test(run: RunDirectory, table: MoleculeTable, indices: np.ndarray, prediction: Prediction) -> None:
     truth = table.targets[indices]
     if table.task == "regression":
-        plot_parity(truth[:, 0], prediction.mean[:, 0], run.file("parity.png"),
-                    y_std=prediction.std[:, 0], title=f"{table.target_names[0]} (test)")
+        plot_parity(
+            truth[:, 0],
+            prediction.mean[:, 0],
+            run.file("parity.png"),
+            y_std=prediction.std[:, 0],
+            title=f"{table.target_names[0]} (test)",
+        )
     elif table.task == "binary":
         plot_roc_pr(truth, prediction.mean, run.file("roc_pr.png"), names=table.target_names)
     else:

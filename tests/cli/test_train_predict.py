@@ -17,17 +17,45 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def esol_run(tmp_path_factory, shared_data):
     out = tmp_path_factory.mktemp("runs") / "esol"
-    result = runner.invoke(app, ["train", str(shared_data / "molnet" / "esol.csv"), "--target", "logp",
-                                 "--out", str(out), "--epochs", "3", "--hidden", "32", "--depth", "2",
-                                 "--ensemble", "2", "--seed", "1"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(shared_data / "molnet" / "esol.csv"),
+            "--target",
+            "logp",
+            "--out",
+            str(out),
+            "--epochs",
+            "3",
+            "--hidden",
+            "32",
+            "--depth",
+            "2",
+            "--ensemble",
+            "2",
+            "--seed",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
 
 def test_train_writes_run_directory(esol_run):
-    for name in ("config.json", "environment.json", "splits.json", "metrics.json", "predictions_test.csv",
-                 "training_curves.png", "parity.png", "run.log", "model/predictor.json",
-                 "model/member_0/model.safetensors", "model/member_1/model.safetensors"):
+    for name in (
+        "config.json",
+        "environment.json",
+        "splits.json",
+        "metrics.json",
+        "predictions_test.csv",
+        "training_curves.png",
+        "parity.png",
+        "run.log",
+        "model/predictor.json",
+        "model/member_0/model.safetensors",
+        "model/member_1/model.safetensors",
+    ):
         assert (esol_run / name).exists(), name
     metrics = pd.read_json(esol_run / "metrics.json", typ="series")
     assert metrics["test"]["mean"]["rmse"] > 0
@@ -42,7 +70,9 @@ def test_predict_keeps_every_row_in_order(esol_run, shared_data, tmp_path):
     with gzip.open(library, "wt") as handle:
         frame.to_csv(handle, index=False)
     out = tmp_path / "pred.parquet"
-    result = runner.invoke(app, ["predict", str(esol_run), str(library), "-o", str(out), "--chunk-size", "300"])
+    result = runner.invoke(
+        app, ["predict", str(esol_run), str(library), "-o", str(out), "--chunk-size", "300"]
+    )
     assert result.exit_code == 0, result.output
     assert "predicted 998 of 1000 rows" in result.output
     scored = pd.read_parquet(out)
@@ -91,18 +121,41 @@ def test_corrupt_checkpoint_is_one_line_error(esol_run, tmp_path, damage):
 
 
 def test_train_unknown_column_and_model(shared_data, tmp_path):
-    result = runner.invoke(app, ["train", str(shared_data / "molnet" / "esol.csv"), "-t", "nope", "-o",
-                                 str(tmp_path / "r")])
+    result = runner.invoke(
+        app, ["train", str(shared_data / "molnet" / "esol.csv"), "-t", "nope", "-o", str(tmp_path / "r")]
+    )
     assert result.exit_code == 2 and "column 'nope' not found" in result.output
-    result = runner.invoke(app, ["train", str(shared_data / "molnet" / "esol.csv"), "-t", "logp", "-o",
-                                 str(tmp_path / "r"), "--model", "transformer"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(shared_data / "molnet" / "esol.csv"),
+            "-t",
+            "logp",
+            "-o",
+            str(tmp_path / "r"),
+            "--model",
+            "transformer",
+        ],
+    )
     assert result.exit_code == 2 and "unknown model" in result.output
 
 
 def test_featurize_cli_accounts_for_rows(shared_data, tmp_path):
     out = tmp_path / "tox.parquet"
-    result = runner.invoke(app, ["featurize", str(shared_data / "molnet" / "tox21.csv"), "-o", str(out),
-                                 "--featurizer", "morgan", "--workers", "1"])
+    result = runner.invoke(
+        app,
+        [
+            "featurize",
+            str(shared_data / "molnet" / "tox21.csv"),
+            "-o",
+            str(out),
+            "--featurizer",
+            "morgan",
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out)
     errors = pd.read_csv(tmp_path / "tox.errors.csv")
