@@ -9,6 +9,7 @@ from biomodels.cli.common import setup_logging
 from biomodels.cli.demo import demo
 from biomodels.cli.featurize import featurize
 from biomodels.cli.predict import predict
+from biomodels.cli.screen import screen
 from biomodels.cli.train import train
 
 app = typer.Typer(
@@ -39,3 +40,4 @@ app.command()(featurize)
 app.command()(train)
 app.command()(predict)
 app.command()(demo)
+app.command()(screen)

@@ -9,28 +9,35 @@ __all__ = ["AttentionPooling"]
 
 
 class AttentionPooling(nn.Module):
-    """Additive attention pooling (Bahdanau-style scores, softmax over real tokens).
+    """Additive attention pooling (Bahdanau-style scores, softmax over real tokens), multi-head.
 
-    ``score_t = v^T tanh(W h_t)``; padding positions get weight exactly 0 and the weights of
-    each sequence's real tokens sum to 1, so they can be read as per-token importance.
+    Head ``k`` scores token ``t`` as ``v_k^T tanh(W h_t)`` and takes the softmax-weighted mean of
+    the token states; the heads' means are concatenated. Several heads let the classifier
+    combine several keywords instead of one. The reported per-token weights are the heads'
+    average: 0 exactly on padding, summing to 1 over each sequence's real tokens, so they read
+    as per-token importance.
 
     Args:
         dim: width of the token states.
         hidden: width of the scoring layer.
+        heads: number of pooling heads; the output is ``heads * dim`` wide.
 
     Shapes:
         h: ``B x T x dim``; mask: ``B x T`` bool, True on real tokens (at least one per row).
-        Returns ``(pooled, weights)``: ``B x dim`` and ``B x T``.
+        Returns ``(pooled, weights)``: ``B x (heads dim)`` and ``B x T``.
     """
 
-    def __init__(self, dim: int, hidden: int = 64):
+    def __init__(self, dim: int, hidden: int = 64, heads: int = 1):
         super().__init__()
-        self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, 1, bias=False))
+        self.heads = heads
+        self.out_dim = heads * dim
+        self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, heads, bias=False))
 
     def forward(self, h: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        scores = self.score(h).squeeze(-1).masked_fill(~mask, float("-inf"))
-        weights = torch.softmax(scores, dim=-1)
-        return torch.bmm(weights.unsqueeze(1), h).squeeze(1), weights
+        scores = self.score(h).masked_fill(~mask[..., None], float("-inf"))  # B x T x heads
+        weights = torch.softmax(scores, dim=1)
+        pooled = torch.einsum("bth,btd->bhd", weights, h).flatten(1)
+        return pooled, weights.mean(-1)
 
 
 class PooledTextClassifier(nn.Module):
@@ -40,16 +47,17 @@ class PooledTextClassifier(nn.Module):
         dim: width of the encoder's token states.
         n_classes: number of classes.
         dropout: dropout on the pooled vector.
+        heads: attention pooling heads (see :class:`AttentionPooling`).
 
     Shapes:
         ids: ``B x T`` int64 token indices (0 = padding); mask: ``B x T`` bool, True on tokens.
         ``forward``: ``B x n_classes`` logits.
     """
 
-    def __init__(self, dim: int, n_classes: int, dropout: float = 0.3):
+    def __init__(self, dim: int, n_classes: int, dropout: float = 0.3, heads: int = 1):
         super().__init__()
-        self.pool = AttentionPooling(dim)
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, n_classes))
+        self.pool = AttentionPooling(dim, heads=heads)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.pool.out_dim, n_classes))
 
     def encode(self, ids: Tensor, mask: Tensor) -> Tensor:
         """Token states ``B x T x dim``."""

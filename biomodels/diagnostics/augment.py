@@ -37,8 +37,13 @@ class ImageAugment(nn.Module):
         x: ``B x C x H x W`` -> ``B x C x H x W``.
     """
 
-    def __init__(self, degrees: float = 10.0, scale: tuple[float, float] = (0.9, 1.1), pad: int = 2,
-                 hflip: bool = False):
+    def __init__(
+        self,
+        degrees: float = 10.0,
+        scale: tuple[float, float] = (0.9, 1.1),
+        pad: int = 2,
+        hflip: bool = False,
+    ):
         super().__init__()
         self.degrees = degrees
         self.scale = scale
@@ -71,4 +76,4 @@ class ImageAugment(nn.Module):
         h, w = x.shape[-2:]
         padded = F.pad(x, [self.pad] * 4, mode="replicate")
         offsets = torch.randint(0, 2 * self.pad + 1, (len(x), 2)).tolist()
-        return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
+        return torch.stack([padded[i, :, dy : dy + h, dx : dx + w] for i, (dy, dx) in enumerate(offsets)])

@@ -1,8 +1,9 @@
 """Autoencoders: convolutional for small images, dense for fingerprint or tabular vectors.
 
 Both expose ``encode`` (latent features), ``decode`` and ``forward`` (reconstruction). The anomaly
-score of an input is its mean squared reconstruction error (:func:`reconstruction_error`): trained
-on normal images only, the autoencoder reconstructs abnormal ones worse.
+score of an input is its reconstruction error, absolute (:func:`reconstruction_error`) or relative
+to the input's variance (:func:`relative_reconstruction_error`): trained on normal images only,
+the autoencoder reconstructs abnormal ones worse.
 """
 
 from __future__ import annotations
@@ -11,12 +12,22 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-__all__ = ["ConvAutoencoder", "DenseAutoencoder", "reconstruction_error"]
+__all__ = ["ConvAutoencoder", "DenseAutoencoder", "reconstruction_error", "relative_reconstruction_error"]
 
 
 def reconstruction_error(x: Tensor, reconstruction: Tensor) -> Tensor:
     """Mean squared error per item over all its features: ``B x ...`` -> ``B``."""
     return (x - reconstruction).pow(2).flatten(1).mean(1)
+
+
+def relative_reconstruction_error(x: Tensor, reconstruction: Tensor) -> Tensor:
+    """Reconstruction MSE divided by the item's own variance (``1 - R^2``): ``B x ...`` -> ``B``.
+
+    The share of an image's contrast the autoencoder fails to reproduce. Unlike the plain MSE it
+    does not reward low-contrast images: hazy pneumonia X-rays are easy to reconstruct in
+    absolute terms but lose their structure.
+    """
+    return reconstruction_error(x, reconstruction) / x.flatten(1).var(1, unbiased=False).clamp(min=1e-8)
 
 
 class ConvAutoencoder(nn.Module):
@@ -33,8 +44,13 @@ class ConvAutoencoder(nn.Module):
         ``forward``: ``B x in_channels x S x S``.
     """
 
-    def __init__(self, in_channels: int = 1, image_size: int = 28, latent_dim: int = 32,
-                 channels: Sequence[int] = (32, 64)):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        image_size: int = 28,
+        latent_dim: int = 32,
+        channels: Sequence[int] = (32, 64),
+    ):
         super().__init__()
         if image_size % 4:
             raise ValueError(f"image_size must be divisible by 4, got {image_size}")
@@ -42,13 +58,22 @@ class ConvAutoencoder(nn.Module):
         side = image_size // 4
         self.shape = (c2, side, side)
         self.encoder = nn.Sequential(
-            nn.Conv2d(in_channels, c1, 4, 2, 1), nn.BatchNorm2d(c1), nn.LeakyReLU(0.2),
-            nn.Conv2d(c1, c2, 4, 2, 1), nn.BatchNorm2d(c2), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(c2 * side * side, latent_dim),
+            nn.Conv2d(in_channels, c1, 4, 2, 1),
+            nn.BatchNorm2d(c1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c1, c2, 4, 2, 1),
+            nn.BatchNorm2d(c2),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(c2 * side * side, latent_dim),
         )
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, c2 * side * side), nn.Unflatten(1, self.shape), nn.ReLU(),
-            nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.BatchNorm2d(c1), nn.ReLU(),
+            nn.Linear(latent_dim, c2 * side * side),
+            nn.Unflatten(1, self.shape),
+            nn.ReLU(),
+            nn.ConvTranspose2d(c2, c1, 4, 2, 1),
+            nn.BatchNorm2d(c1),
+            nn.ReLU(),
             nn.ConvTranspose2d(c1, in_channels, 4, 2, 1),
         )
 
@@ -75,7 +100,9 @@ class DenseAutoencoder(nn.Module):
         x: ``B x in_dim``; ``encode``: ``B x latent_dim``; ``forward``: ``B x in_dim``.
     """
 
-    def __init__(self, in_dim: int, hidden: Sequence[int] = (256,), latent_dim: int = 32, dropout: float = 0.0):
+    def __init__(
+        self, in_dim: int, hidden: Sequence[int] = (256,), latent_dim: int = 32, dropout: float = 0.0
+    ):
         super().__init__()
         self.encoder = _mlp([in_dim, *hidden, latent_dim], dropout)
         self.decoder = _mlp([latent_dim, *reversed(hidden), in_dim], dropout)

@@ -14,7 +14,6 @@ gets NaN outputs and its reason in the ``error`` column of :meth:`ClassifierMixi
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +37,6 @@ from biomodels.train import (
 from biomodels.train.checkpoint import read_config
 from biomodels.train.losses import masked_cross_entropy
 from biomodels.train.metrics import multiclass_metrics
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "ESTIMATORS",
@@ -97,7 +94,9 @@ class DiagnosticEstimator:
         valid = self.get_params()
         for key, value in params.items():
             if key not in valid:
-                raise ValueError(f"unknown parameter {key!r} of {type(self).__name__}; valid: {', '.join(valid)}")
+                raise ValueError(
+                    f"unknown parameter {key!r} of {type(self).__name__}; valid: {', '.join(valid)}"
+                )
             setattr(self, key, value)
         return self
 
@@ -152,13 +151,18 @@ def load_estimator(path: str | Path) -> DiagnosticEstimator:
     config = read_config(path)
     kind = config.get("kind") if isinstance(config, dict) else None
     if kind not in ESTIMATORS:
-        raise CheckpointError(path, f"not a diagnostic model checkpoint (model kind {kind!r}); "
-                                    f"known kinds: {', '.join(ESTIMATORS.names())}")
+        raise CheckpointError(
+            path,
+            f"not a diagnostic model checkpoint (model kind {kind!r}); "
+            f"known kinds: {', '.join(ESTIMATORS.names())}",
+        )
     try:
         estimator = ESTIMATORS.get(kind)(**config["params"])
         estimator._set_state(config["state"], load_extra_arrays(path))
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(path, f"config does not describe a {kind} model ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(
+            path, f"config does not describe a {kind} model ({type(exc).__name__}: {exc})"
+        ) from None
     estimator.module_, _ = load_checkpoint(path, lambda _: estimator._build_module())
     estimator.module_.eval()
     return estimator
@@ -179,8 +183,15 @@ class NeuralEstimator(DiagnosticEstimator):
     trainer_options: dict[str, Any] | None
 
     def _trainer(self, **overrides: Any) -> Trainer:
-        options = {"epochs": self.epochs, "lr": self.lr, "init_lr": self.lr / 10, "final_lr": self.lr / 10,
-                   "warmup_epochs": 1.0, "seed": self.seed, "device": "auto"}
+        options = {
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "init_lr": self.lr / 10,
+            "final_lr": self.lr / 10,
+            "warmup_epochs": 1.0,
+            "seed": self.seed,
+            "device": "auto",
+        }
         options.update(overrides)
         options.update(self.trainer_options or {})
         return Trainer(TrainerConfig(**options))
@@ -190,10 +201,13 @@ class NeuralEstimator(DiagnosticEstimator):
         seed_everything(self.seed)
         return self._build_module()
 
-    def _predict_batches(self, batches: list[dict[str, torch.Tensor]],
-                         predict_fn: Callable[[nn.Module, Any], Any]) -> list[Any]:
+    def _predict_batches(
+        self, batches: list[dict[str, torch.Tensor]], predict_fn: Callable[[nn.Module, Any], Any]
+    ) -> list[Any]:
         device = (self.trainer_options or {}).get("device", "auto")
-        return Trainer(TrainerConfig(epochs=1, device=device, seed=None)).predict(self.module_, batches, predict_fn)
+        return Trainer(TrainerConfig(epochs=1, device=device, seed=None)).predict(
+            self.module_, batches, predict_fn
+        )
 
 
 def classification_loss(logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -201,7 +215,9 @@ def classification_loss(logits: torch.Tensor, batch: dict[str, torch.Tensor]) ->
     return masked_cross_entropy(logits[:, None, :], batch["y"][:, None].float())
 
 
-def classification_val_metrics(outputs: list[torch.Tensor], batches: list[dict[str, Any]]) -> dict[str, float]:
+def classification_val_metrics(
+    outputs: list[torch.Tensor], batches: list[dict[str, Any]]
+) -> dict[str, float]:
     """Validation accuracy, macro F1 and one-vs-rest ROC-AUC of a pass (the trainer's metric hook)."""
     probs = torch.softmax(torch.cat(outputs), 1).numpy()
     y = torch.cat([b["y"] for b in batches]).numpy()
@@ -255,12 +271,12 @@ class ClassifierMixin:
         table = pd.DataFrame({"row": np.arange(len(prepared.ids)), "id": prepared.ids})
         errors = list(prepared.errors)
         if labels is not None:
-            table["label"] = list(labels)
+            table["label"] = pd.Series(list(labels), dtype=object)
             for i, label in enumerate(labels):
                 if label is not None and str(label) not in self.classes_:
                     reason = f"label {label!r} is not one of the model's classes ({', '.join(self.classes_)})"
                     errors[i] = reason if errors[i] is None else f"{errors[i]}; {reason}"
-        table["prediction"] = self._labels_of(probs)
+        table["prediction"] = pd.Series(self._labels_of(probs), dtype=object)
         for c, name in enumerate(self.classes_):
             table[f"prob_{name}"] = probs[:, c]
         valid = prepared.valid
@@ -268,7 +284,7 @@ class ClassifierMixin:
             full = np.full(len(valid), None, dtype=object)
             full[valid] = values
             table[column] = full
-        table["error"] = errors
+        table["error"] = pd.Series(errors, dtype=object)
         return table
 
     def _scatter_proba(self, prepared: Prepared) -> np.ndarray:

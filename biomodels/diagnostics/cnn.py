@@ -14,12 +14,15 @@ __all__ = ["BasicBlock", "ResNet18", "SmallCNN"]
 
 
 def _conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
-    return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out),
-            nn.ReLU(inplace=True)]
+    return [
+        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    ]
 
 
 class SmallCNN(nn.Module):
-    """Blocks of (conv3x3-BN-ReLU) x 2 + 2x2 max-pool, global average pool, dropout, linear head.
+    """Blocks of conv3x3-BN-ReLU + 2x2 max-pool, then global average pool, dropout, linear head.
 
     Args:
         in_channels: image channels (1 for grey).
@@ -32,12 +35,17 @@ class SmallCNN(nn.Module):
         ``forward``: ``B x n_classes`` logits.
     """
 
-    def __init__(self, in_channels: int = 1, n_classes: int = 2, channels: Sequence[int] = (32, 64, 128),
-                 dropout: float = 0.3):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        n_classes: int = 2,
+        channels: Sequence[int] = (32, 64, 128),
+        dropout: float = 0.3,
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         for c_in, c_out in zip([in_channels, *channels[:-1]], channels, strict=True):
-            layers += [*_conv_bn_relu(c_in, c_out), *_conv_bn_relu(c_out, c_out), nn.MaxPool2d(2)]
+            layers += [*_conv_bn_relu(c_in, c_out), nn.MaxPool2d(2)]
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels[-1], n_classes))
 
@@ -59,12 +67,14 @@ class BasicBlock(nn.Module):
         super().__init__()
         self.body = nn.Sequential(
             *_conv_bn_relu(c_in, c_out, stride),
-            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
         )
         self.shortcut = nn.Identity()
         if stride != 1 or c_in != c_out:
-            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False),
-                                          nn.BatchNorm2d(c_out))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
+            )
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -8,7 +8,6 @@ during training only.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,8 +27,6 @@ from biomodels.diagnostics.base import (
 from biomodels.diagnostics.batches import tensor_batches
 from biomodels.diagnostics.cnn import ResNet18, SmallCNN
 from biomodels.io.images import ImageSet, images_from_arrays, pixel_statistics
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["CNNClassifier", "ImageInputMixin", "ResNet18Classifier", "class_names_for", "prepare_images"]
 
@@ -57,12 +54,11 @@ def class_names_for(labels: np.ndarray, classes: Sequence[str] | None) -> list[s
 
 
 class ImageInputMixin:
-    """Row checking for image estimators, against the training image size ``image_size_``."""
-
-    image_size_: tuple[int, int]
+    """Row checking for image estimators, against the training image size ``image_size_`` once fitted."""
 
     def _prepare(self, X: Any) -> Prepared:
-        return prepare_images(X, tuple(self.image_size_))
+        size = getattr(self, "image_size_", None)
+        return prepare_images(X, None if size is None else tuple(size))
 
 
 class _NeuralImageClassifier(ImageInputMixin, ClassifierMixin, NeuralEstimator):
@@ -108,8 +104,12 @@ class _NeuralImageClassifier(ImageInputMixin, ClassifierMixin, NeuralEstimator):
             val = tensor_batches(self._tensors(val_images, val_labels), 256)
         trainer = self._trainer()
         self.history_ = trainer.fit(
-            module, tensor_batches(self._tensors(images, labels), self.batch_size, shuffle=True), val,
-            classification_loss, classification_val_metrics if val else None, forward=forward,
+            module,
+            tensor_batches(self._tensors(images, labels), self.batch_size, shuffle=True),
+            val,
+            classification_loss,
+            classification_val_metrics if val else None,
+            forward=forward,
         )
         self.module_ = module.eval()
         return self
@@ -141,7 +141,12 @@ class _NeuralImageClassifier(ImageInputMixin, ClassifierMixin, NeuralEstimator):
         return {"x": self._normalise(images), "y": torch.as_tensor(np.asarray(labels, dtype=np.int64))}
 
     def _get_state(self) -> dict[str, Any]:
-        return {"classes": self.classes_, "image_size": list(self.image_size_), "mean": self.mean_, "std": self.std_}
+        return {
+            "classes": self.classes_,
+            "image_size": list(self.image_size_),
+            "mean": self.mean_,
+            "std": self.std_,
+        }
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.classes_ = list(state["classes"])
@@ -164,9 +169,20 @@ class CNNClassifier(_NeuralImageClassifier):
 
     name = "cnn"
 
-    def __init__(self, channels: Sequence[int] = (32, 64, 128), dropout: float = 0.3, augment: bool = True,
-                 degrees: float = 10.0, pad: int = 2, hflip: bool = False, epochs: int = 12, batch_size: int = 64,
-                 lr: float = 3e-3, seed: int = 0, trainer_options: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        channels: Sequence[int] = (32, 64, 128),
+        dropout: float = 0.3,
+        augment: bool = True,
+        degrees: float = 10.0,
+        pad: int = 2,
+        hflip: bool = False,
+        epochs: int = 15,
+        batch_size: int = 64,
+        lr: float = 3e-3,
+        seed: int = 0,
+        trainer_options: dict[str, Any] | None = None,
+    ):
         self.channels = channels
         self.dropout = dropout
         self.augment = augment
@@ -195,9 +211,20 @@ class ResNet18Classifier(_NeuralImageClassifier):
 
     name = "resnet18"
 
-    def __init__(self, width: int = 64, dropout: float = 0.0, augment: bool = True, degrees: float = 10.0,
-                 pad: int = 2, hflip: bool = False, epochs: int = 10, batch_size: int = 64, lr: float = 2e-3,
-                 seed: int = 0, trainer_options: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        width: int = 64,
+        dropout: float = 0.0,
+        augment: bool = True,
+        degrees: float = 10.0,
+        pad: int = 2,
+        hflip: bool = False,
+        epochs: int = 10,
+        batch_size: int = 64,
+        lr: float = 2e-3,
+        seed: int = 0,
+        trainer_options: dict[str, Any] | None = None,
+    ):
         self.width = width
         self.dropout = dropout
         self.augment = augment

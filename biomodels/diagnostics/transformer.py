@@ -37,19 +37,32 @@ class TransformerTextClassifier(PooledTextClassifier):
         ff_dim: width of the feed-forward sublayer.
         dropout: dropout inside the encoder and on the pooled vector.
         max_len: longest sequence the position table covers.
+        pool_heads: attention pooling heads.
 
     Shapes:
         ids, mask: ``B x T`` (``T <= max_len``); token states ``B x T x d_model``;
         ``forward``: ``B x n_classes``.
     """
 
-    def __init__(self, vocab_size: int, n_classes: int, d_model: int = 64, heads: int = 4, layers: int = 2,
-                 ff_dim: int = 128, dropout: float = 0.1, max_len: int = 512):
-        super().__init__(d_model, n_classes, dropout)
+    def __init__(
+        self,
+        vocab_size: int,
+        n_classes: int,
+        d_model: int = 64,
+        heads: int = 4,
+        layers: int = 2,
+        ff_dim: int = 128,
+        dropout: float = 0.1,
+        max_len: int = 512,
+        pool_heads: int = 1,
+    ):
+        super().__init__(d_model, n_classes, dropout, pool_heads)
         self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=0)
         self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
         layer = nn.TransformerEncoderLayer(d_model, heads, ff_dim, dropout, batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False)
+        self.encoder = nn.TransformerEncoder(
+            layer, layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False
+        )
         self.scale = math.sqrt(d_model)
 
     def _embed(self, ids: Tensor) -> Tensor:
@@ -69,8 +82,9 @@ class TransformerTextClassifier(PooledTextClassifier):
         x = self._embed(ids)
         for layer in self.encoder.layers:
             query = layer.norm1(x) if layer.norm_first else x
-            _, weights = layer.self_attn(query, query, query, key_padding_mask=~mask, need_weights=True,
-                                         average_attn_weights=False)
+            _, weights = layer.self_attn(
+                query, query, query, key_padding_mask=~mask, need_weights=True, average_attn_weights=False
+            )
             maps.append(weights)
             x = layer(x, src_key_padding_mask=~mask)
         return maps

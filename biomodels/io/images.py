@@ -165,9 +165,7 @@ def read_npz_images(
     key = _npz_key(path, arrays, split)
     prefix = key[: -len("images")]
     images = arrays[key]
-    if images.ndim == 2:  # a single image
-        images = images[None]
-    rows = len(images)
+    rows = len(images) if images.ndim else 1
     ids = [f"{prefix}{i}" if prefix else str(i) for i in range(rows)]
     if images.ndim not in (3, 4):
         reason = f"array {key!r} has shape {images.shape}; expected n x H x W (x C)"
@@ -224,7 +222,11 @@ def read_image_folder(
         if folder is not None and folder in names:
             labels[i] = names.index(folder)
         elif labelled and reason is None:
-            reason = f"class folder {folder!r} is not a known class" if folder else "image outside the class folders"
+            reason = (
+                f"class folder {folder!r} is not a known class"
+                if folder
+                else "image outside the class folders"
+            )
         arrays.append(array)
         errors.append(reason)
     result = images_from_arrays(
@@ -238,7 +240,9 @@ def read_image_folder(
 
 
 def read_images(
-    path: str | Path, split: str | None = None, class_names: Sequence[str] | None = None,
+    path: str | Path,
+    split: str | None = None,
+    class_names: Sequence[str] | None = None,
     size: tuple[int, int] | None = None,
 ) -> ImageSet:
     """Read an ``.npz`` file (see :func:`read_npz_images`) or an image folder."""

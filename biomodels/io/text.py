@@ -19,8 +19,14 @@ from biomodels.exceptions import ColumnNotFoundError, InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LABEL_COLUMN_NAMES", "TEXT_COLUMN_NAMES", "TextSet", "detect_text_columns", "read_text_table",
-           "text_errors"]
+__all__ = [
+    "LABEL_COLUMN_NAMES",
+    "TEXT_COLUMN_NAMES",
+    "TextSet",
+    "detect_text_columns",
+    "read_text_table",
+    "text_errors",
+]
 
 TEXT_COLUMN_NAMES = ("text", "sentence", "description", "symptoms", "review", "document", "content")
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "diagnosis", "disease", "target", "category", "y")
@@ -89,8 +95,8 @@ def detect_text_columns(frame: pd.DataFrame) -> tuple[str, str | None]:
 
     The text column is one named like :data:`TEXT_COLUMN_NAMES`, else the string column with the
     longest mean length. The label column is one named like :data:`LABEL_COLUMN_NAMES`, else the
-    remaining string column with the fewest distinct values, if it repeats values (fewer distinct
-    values than half the rows); else None.
+    remaining string column with the fewest distinct values, if it repeats values (at most half as
+    many distinct values as rows); else None.
 
     Raises:
         InputError: no column holds text.
@@ -104,7 +110,7 @@ def detect_text_columns(frame: pd.DataFrame) -> tuple[str, str | None]:
         text_col = max(strings, key=lambda c: frame[c].astype(str).str.len().mean())
     label_col = next((lower[n] for n in LABEL_COLUMN_NAMES if n in lower and lower[n] != text_col), None)
     if label_col is None:
-        others = [c for c in strings if c != text_col and frame[c].nunique() < max(len(frame) / 2, 2)]
+        others = [c for c in strings if c != text_col and frame[c].nunique() <= max(len(frame) // 2, 2)]
         label_col = min(others, key=lambda c: frame[c].nunique()) if others else None
     return str(text_col), None if label_col is None else str(label_col)
 
@@ -144,13 +150,28 @@ def read_text_table(
         text_col = text_col or detected_text
         label_col = label_col or (detected_label if detected_label != text_col else None)
     if require_labels and label_col is None:
-        raise InputError(path, f"no label column found; name it with --label-col (columns: {', '.join(frame.columns)})")
+        raise InputError(
+            path, f"no label column found; name it with --label-col (columns: {', '.join(frame.columns)})"
+        )
     texts = [None if pd.isna(v) else v for v in frame[text_col]]
     labels = None
     if label_col is not None:
         labels = [None if pd.isna(v) else str(v).strip() for v in frame[label_col]]
-    result = TextSet(texts, [str(i) for i in range(len(frame))], labels, text_errors(texts),
-                     text_col=text_col, label_col=label_col, source=str(path))
-    logger.info("read %d texts (%d unusable) from %s, text column %r, label column %r",
-                len(result), int((~result.valid).sum()), path, text_col, label_col)
+    result = TextSet(
+        texts,
+        [str(i) for i in range(len(frame))],
+        labels,
+        text_errors(texts),
+        text_col=text_col,
+        label_col=label_col,
+        source=str(path),
+    )
+    logger.info(
+        "read %d texts (%d unusable) from %s, text column %r, label column %r",
+        len(result),
+        int((~result.valid).sum()),
+        path,
+        text_col,
+        label_col,
+    )
     return result

@@ -8,22 +8,30 @@ naming why a row could not be scored. Worker processes each load the models once
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
+from rdkit import Chem
 
 from biomodels.exceptions import CheckpointError
 from biomodels.featurize.batch import _ordered_map
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
-from biomodels.train.predictor import Predictor, load_predictor
+from biomodels.train.predictor import PREDICTOR_FILE, Prediction, Predictor, load_predictor
+from biomodels.types import MoleculeRecord
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -73,8 +81,23 @@ def prediction_columns(models: Sequence[ScoringModel]) -> list[tuple[ScoringMode
 def score_records(models: Sequence[ScoringModel], raws: list[RawRecord], parser: MoleculeParser
                   ) -> pd.DataFrame:
     """Parse and score one chunk; every record comes out, invalid ones with their ``error``."""
-    records = parser.parse_chunk(raws)
-    good = np.array([i for i, r in enumerate(records) if r.ok], dtype=np.int64)
+    return score_parsed(models, parser.parse_chunk(raws))
+
+
+def score_parsed(models: Sequence[ScoringModel], records: Sequence[MoleculeRecord],
+                 mask: np.ndarray | None = None) -> pd.DataFrame:
+    """Score parsed records: ``row, id, smiles``, predictions and ``_std`` per target, ``error``.
+
+    Args:
+        models: loaded runs.
+        records: one chunk of parsed records; invalid ones keep their ``error`` and get NaN.
+        mask: boolean, one per record; records where it is False are not scored (NaN, no
+            error), e.g. molecules a screening run filtered out before inference.
+    """
+    ok = np.array([r.ok for r in records], dtype=bool)
+    if mask is not None:
+        ok &= mask
+    good = np.flatnonzero(ok)
     n = len(records)
     columns: dict[str, object] = {
         "row": np.array([r.row for r in records], dtype=np.int64),
@@ -86,13 +109,7 @@ def score_records(models: Sequence[ScoringModel], raws: list[RawRecord], parser:
     smiles = [records[i].smiles for i in good]
     prefix = len(models) > 1
     for model in models:
-        try:
-            prediction = model.predictor.predict_mols(mols, smiles)
-        except Exception as exc:  # a model failing on a chunk marks those rows, never the run
-            logger.warning("model %s failed on a chunk: %s", model.name, exc)
-            for i in good:
-                errors[i] = errors[i] or f"model {model.name} failed: {' '.join(str(exc).split())}"
-            prediction = None
+        prediction = _predict(model, mols, smiles, good, errors)
         for t, target in enumerate(model.target_names):
             column = f"{model.name}:{target}" if prefix else target
             if model.classes:
@@ -105,9 +122,31 @@ def score_records(models: Sequence[ScoringModel], raws: list[RawRecord], parser:
                     columns[f"{column}_prob_{label}"] = probs[:, c] if probs.ndim == 2 else probs
             else:
                 columns[column] = _scatter(n, good, None if prediction is None else prediction.mean[:, t])
-            columns[f"{column}_std"] = _scatter(n, good, None if prediction is None else prediction.std[:, t])
+            columns[f"{column}_std"] = _scatter(n, good,
+                                                None if prediction is None else prediction.std[:, t])
     columns["error"] = pd.Series(errors, dtype=object)
     return pd.DataFrame(columns)
+
+
+def _predict(model: ScoringModel, mols: list[Chem.Mol], smiles: list[str | None], good: np.ndarray,
+             errors: list[str | None]) -> Prediction | None:
+    """One model's predictions for ``mols``; on failure, mark the ``good`` rows' errors."""
+    try:
+        return model.predictor.predict_mols(mols, smiles)
+    except Exception as exc:  # a model failing on a chunk marks those rows, never the run
+        logger.warning("model %s failed on a chunk: %s", model.name, exc)
+        for i in good:
+            errors[i] = errors[i] or f"model {model.name} failed: {' '.join(str(exc).split())}"
+        return None
+
+
+def error_key(reason: str) -> str:
+    """A short key grouping similar error messages: their text up to the first colon or digit.
+
+    ``"Explicit valence for atom # 3 N, 4, is greater than permitted"`` -> ``"Explicit valence
+    for atom"``; ``"SMILES Parse Error: syntax error..."`` -> ``"SMILES Parse Error"``.
+    """
+    return re.split(r"[:\d]", reason, maxsplit=1)[0].strip(" #,")[:60] or reason[:60]
 
 
 def _scatter(n: int, rows: np.ndarray, values: np.ndarray | None) -> np.ndarray:
@@ -119,22 +158,75 @@ def _scatter(n: int, rows: np.ndarray, values: np.ndarray | None) -> np.ndarray:
     return out
 
 
-_worker_models: list[ScoringModel] = []
+@functools.lru_cache(maxsize=4)
+def worker_models(run_dirs: tuple[str, ...], names: tuple[str, ...], threads: int = 1,
+                  stamp: tuple[int, ...] = ()) -> list[ScoringModel]:
+    """The models of ``run_dirs``, loaded once per process (pool and Dask workers call this).
 
-
-def _init_worker(run_dirs: list[str], names: list[str], threads: int) -> None:
+    The first call also sets the process's torch threads, so that workers times threads
+    stays within the cores. ``stamp`` is part of the cache key only: pass the models'
+    modification times so that a long-lived worker reloads a run directory trained again.
+    """
     import torch
 
     torch.set_num_threads(threads)
-    _worker_models[:] = [load_run(d, n) for d, n in zip(run_dirs, names, strict=True)]
+    return [load_run(d, n) for d, n in zip(run_dirs, names, strict=True)]
 
 
-class _WorkerJob:
+ChunkJob = Callable[[Sequence[ScoringModel], T], R]
+"""A job run on one item (a chunk of records, a file range...) with the worker's loaded models."""
+
+
+class ModelJob(Generic[T, R]):
+    """Picklable wrapper running a :data:`ChunkJob` with :func:`worker_models` in the worker."""
+
+    def __init__(self, job: ChunkJob, models: Sequence[ScoringModel], threads: int = 1):
+        self.job = job
+        self.run_dirs = tuple(str(Path(m.run_dir).resolve()) for m in models)  # workers may cd elsewhere
+        self.names = tuple(m.name for m in models)
+        self.threads = threads
+        self.stamp = tuple((Path(d) / "model" / PREDICTOR_FILE).stat().st_mtime_ns for d in self.run_dirs)
+
+    def load(self) -> list[ScoringModel]:
+        return worker_models(self.run_dirs, self.names, self.threads, self.stamp)
+
+    def __call__(self, item: T) -> R:
+        return self.job(self.load(), item)
+
+
+def map_with_models(job: ChunkJob, items: Iterable[T], models: Sequence[ScoringModel], workers: int = 1,
+                    executor: Executor | None = None) -> Iterator[R]:
+    """Run ``job(models, item)`` over ``items``, results in input order, memory bounded.
+
+    Args:
+        job: picklable callable (sent to the workers).
+        items: consumed lazily; at most ``2 * workers`` are in flight.
+        models: loaded runs; used as they are when scoring in this process, else reloaded
+            once per worker process from their run directories.
+        workers: processes; 1 runs in this process, 0 uses every core.
+        executor: a ready executor (e.g. a Dask client's) to use instead of a process pool.
+    """
+    if workers == 0:
+        workers = os.cpu_count() or 1
+    remote = ModelJob(job, models)
+    if executor is not None:
+        yield from _ordered_map(remote, iter(items), executor, 2 * workers)
+        return
+    if workers <= 1:
+        yield from _ordered_map(functools.partial(job, models), iter(items), None, 1)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=remote.load) as pool:
+        yield from _ordered_map(remote, iter(items), pool, 2 * workers)
+
+
+class RecordScorer:
+    """The :data:`ChunkJob` of ``biomodels predict``: parse a raw chunk and score it."""
+
     def __init__(self, parser: MoleculeParser):
         self.parser = parser
 
-    def __call__(self, raws: list[RawRecord]) -> pd.DataFrame:
-        return score_records(_worker_models, raws, self.parser)
+    def __call__(self, models: Sequence[ScoringModel], raws: list[RawRecord]) -> pd.DataFrame:
+        return score_records(models, raws, self.parser)
 
 
 def iter_scored_chunks(
@@ -155,18 +247,10 @@ def iter_scored_chunks(
         workers: processes (each loads the models once); 1 scores in this process, 0 = all cores.
         raw_chunks: read these chunks instead of ``library`` (used to resume mid-file).
     """
-    parser = MoleculeParser(standardize=standardize)
     chunks = raw_chunks if raw_chunks is not None else iter_raw_chunks(library, smiles_col, id_col,
                                                                        chunk_size)
-    if workers == 0:
-        workers = os.cpu_count() or 1
-    if workers <= 1:
-        for raws in chunks:
-            yield score_records(models, raws, parser)
-        return
-    init = ([str(m.run_dir) for m in models], [m.name for m in models], 1)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=init) as pool:
-        yield from _ordered_map(_WorkerJob(parser), chunks, pool, 2 * workers)
+    yield from map_with_models(RecordScorer(MoleculeParser(standardize=standardize)), chunks, models,
+                               workers)
 
 
 @dataclass
@@ -209,7 +293,7 @@ def predict_file(
             bad = frame["error"].dropna()
             scored += len(frame) - len(bad)
             for reason in bad:
-                key = reason.split(":")[0][:60]
+                key = error_key(reason)
                 errors[key] = errors.get(key, 0) + 1
             if progress is not None:
                 progress(len(frame))

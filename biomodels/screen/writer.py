@@ -36,14 +36,20 @@ class ChunkedTableWriter:
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
+        """Append one chunk (a Parquet row group); its columns must match the first chunk's.
+
+        A column that is all missing in the first chunk (no errors yet, no ids) is stored as
+        text, so later chunks holding strings there still fit.
+        """
         if self.path.suffix == ".csv":
             frame.to_csv(self._tmp, mode="a" if self.rows else "w", header=not self.rows, index=False)
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self._parquet is None:
-                self._schema = table.schema
+                self._schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f
+                                          for f in table.schema]).remove_metadata()
                 self._parquet = pq.ParquetWriter(self._tmp, self._schema)
-            self._parquet.write_table(table.cast(self._schema))
+            self._parquet.write_table(table.select(self._schema.names).cast(self._schema))
         self.rows += len(frame)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -1,0 +1,335 @@
+"""Text classifier estimators: bidirectional RNN (``rnn``) and Transformer (``transformer``).
+
+Both tokenise with :func:`~biomodels.diagnostics.tokenize.tokenize`, build the
+:class:`~biomodels.diagnostics.tokenize.Vocabulary` from the training texts (stored in the
+checkpoint's JSON config), pool token states with attention and can report the most attended
+tokens of each text (``predict_table(..., top_tokens=K)``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from biomodels.diagnostics.attention import PooledTextClassifier
+from biomodels.diagnostics.base import (
+    ESTIMATORS,
+    ClassifierMixin,
+    NeuralEstimator,
+    Prepared,
+    classification_loss,
+    classification_val_metrics,
+)
+from biomodels.diagnostics.batches import tensor_batches
+from biomodels.diagnostics.rnn import RNNTextClassifier
+from biomodels.diagnostics.tokenize import Vocabulary, tokenize
+from biomodels.diagnostics.transformer import TransformerTextClassifier
+from biomodels.io.text import TextSet, text_errors
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RNNClassifier", "TransformerClassifier", "encode_labels", "prepare_texts"]
+
+
+def prepare_texts(X: TextSet | Sequence[object], require_tokens: bool = False) -> Prepared:
+    """Check text rows (missing, not a string, blank; with ``require_tokens``, no word tokens).
+
+    ``data`` is the list of usable texts.
+    """
+    if isinstance(X, TextSet):
+        ids, texts, errors = list(X.ids), list(X.texts), list(X.errors)
+    else:
+        texts = list(X)
+        ids, errors = [str(i) for i in range(len(texts))], text_errors(texts)
+    if require_tokens:
+        errors = [
+            e if e is not None or tokenize(t) else "text has no word tokens"
+            for t, e in zip(texts, errors, strict=True)
+        ]
+    return Prepared(ids, errors, [t for t, e in zip(texts, errors, strict=True) if e is None])
+
+
+def encode_labels(labels: Sequence[Any], classes: Sequence[str]) -> np.ndarray:
+    """Class indices of string labels.
+
+    Raises:
+        ValueError: a label that is not in ``classes``.
+    """
+    index = {c: i for i, c in enumerate(classes)}
+    unknown = sorted({str(label) for label in labels} - set(index))
+    if unknown:
+        raise ValueError(f"labels {unknown[:5]} are not among the classes {list(classes)[:10]}")
+    return np.array([index[str(label)] for label in labels], dtype=np.int64)
+
+
+class _NeuralTextClassifier(ClassifierMixin, NeuralEstimator):
+    """Training, prediction and attention read-out shared by the RNN and Transformer estimators."""
+
+    input_kind = "text"
+    max_len: int
+    min_freq: int
+    token_dropout: float
+
+    def _net(self, vocab_size: int, n_classes: int) -> PooledTextClassifier:
+        raise NotImplementedError
+
+    def _build_module(self) -> nn.Module:
+        return self._net(len(self.vocabulary_), len(self.classes_))
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[Any],
+        val_texts: Sequence[str] | None = None,
+        val_labels: Sequence[Any] | None = None,
+    ) -> _NeuralTextClassifier:
+        """Build the vocabulary from ``texts`` and train on their string ``labels``.
+
+        Classes are the sorted distinct training labels. Validation texts (optional) choose the
+        best epoch; their labels must be training classes.
+
+        Raises:
+            ValueError: a text that is not a non-empty string (clean the rows first; the
+                ``error`` column of :meth:`predict_table` says which), or unknown validation labels.
+        """
+        bad = [i for i, e in enumerate(text_errors(texts)) if e is not None]
+        if bad:
+            raise ValueError(f"training rows {bad[:5]} have no usable text")
+        self.classes_ = sorted({str(label) for label in labels})
+        self.vocabulary_ = Vocabulary.build(texts, min_freq=self.min_freq)
+        module = self._new_module()
+        train = tensor_batches(self._tensors(texts, labels), self.batch_size, shuffle=True)
+        val = None
+        if val_texts is not None and val_labels is not None and len(val_texts):
+            val = tensor_batches(self._tensors(val_texts, val_labels), 256)
+        forward = functools.partial(_forward, token_dropout=self.token_dropout)
+        self.history_ = self._trainer().fit(
+            module,
+            train,
+            val,
+            classification_loss,
+            classification_val_metrics if val else None,
+            forward=forward,
+        )
+        self.module_ = module.eval()
+        logger.info(
+            "text model: %d classes, vocabulary of %d tokens", len(self.classes_), len(self.vocabulary_)
+        )
+        return self
+
+    def attention(self, X: TextSet | Sequence[object]) -> list[list[tuple[str, float]] | None]:
+        """Per row, each token with its attention-pooling weight (None for unusable rows).
+
+        Tokens are the text's own words (also those the vocabulary maps to unknown), truncated to
+        ``max_len``; the weights of a row sum to 1.
+        """
+        self._check_fitted()
+        prepared = self._prepare(X)
+        pairs = iter(self._token_weights(prepared.data))
+        return [next(pairs) if ok else None for ok in prepared.valid]
+
+    def _prepare(self, X: Any) -> Prepared:
+        return prepare_texts(X, require_tokens=True)
+
+    def _proba(self, data: list[str]) -> np.ndarray:
+        return self._run(data)[0]
+
+    def _extra_columns(self, prepared: Prepared, top_tokens: int = 0) -> dict[str, list[Any]]:
+        if not top_tokens:
+            return {}
+        cells = []
+        for pairs in self._token_weights(prepared.data):
+            ranked = sorted(pairs, key=lambda p: -p[1])[:top_tokens]
+            cells.append("; ".join(f"{token}:{weight:.3f}" for token, weight in ranked))
+        return {"top_tokens": cells}
+
+    def _token_weights(self, texts: list[str]) -> list[list[tuple[str, float]]]:
+        weights = self._run(texts)[1]
+        out = []
+        for text, row in zip(texts, weights, strict=True):
+            tokens = tokenize(text)[: self.max_len]
+            out.append([(token, float(w)) for token, w in zip(tokens, row, strict=False)])
+        return out
+
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Probabilities ``n x C`` and per-text attention weights (one array of its length)."""
+        ids, mask = self.vocabulary_.encode(texts, self.max_len)
+        outputs = self._predict_batches(tensor_batches({"ids": ids, "mask": mask}, 256), _predict)
+        probs = torch.cat([p for p, _ in outputs]).double().numpy()
+        lengths = mask.sum(1).tolist()
+        rows = [row for _, w in outputs for row in w.numpy()]
+        return probs, [row[:n] for row, n in zip(rows, lengths, strict=True)]
+
+    def _tensors(self, texts: Sequence[str], labels: Sequence[Any]) -> dict[str, torch.Tensor]:
+        ids, mask = self.vocabulary_.encode(list(texts), self.max_len)
+        return {"ids": ids, "mask": mask, "y": torch.as_tensor(encode_labels(labels, self.classes_))}
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"classes": self.classes_, "vocabulary": self.vocabulary_.tokens}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.classes_ = list(state["classes"])
+        self.vocabulary_ = Vocabulary(state["vocabulary"])
+
+
+def _trim(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drop the padding columns every text of the batch has (batches are padded to the set's longest)."""
+    width = max(int(batch["mask"].sum(1).max()), 1)
+    return batch["ids"][:, :width], batch["mask"][:, :width]
+
+
+def _forward(
+    model: PooledTextClassifier, batch: dict[str, torch.Tensor], token_dropout: float
+) -> torch.Tensor:
+    """Training/validation forward; in training, each real token becomes unknown with ``token_dropout``.
+
+    Word dropout (Iyyer et al. 2015) keeps a model trained on a few hundred texts from leaning on
+    single keywords: it must use every clue in the text.
+    """
+    ids, mask = _trim(batch)
+    if model.training and token_dropout > 0:
+        drop = (torch.rand(ids.shape, device=ids.device) < token_dropout) & mask
+        ids = ids.masked_fill(drop, Vocabulary.unk_index)
+    return model(ids, mask)
+
+
+def _predict(
+    model: PooledTextClassifier, batch: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    logits, weights = model.forward_with_attention(*_trim(batch))
+    return torch.softmax(logits, 1), weights
+
+
+@ESTIMATORS.register("rnn")
+class RNNClassifier(_NeuralTextClassifier):
+    """Bidirectional GRU/LSTM text classifier with attention pooling.
+
+    Args:
+        cell: ``"gru"`` or ``"lstm"``.
+        embed_dim, hidden, layers, dropout, pool_heads: see
+            :class:`~biomodels.diagnostics.rnn.RNNTextClassifier`.
+        token_dropout: probability that a training token is replaced by the unknown token.
+        max_len: tokens kept per text.
+        min_freq: training-set count below which a word maps to unknown.
+        epochs, batch_size, lr, seed: training settings.
+        trainer_options: further :class:`~biomodels.train.TrainerConfig` fields.
+    """
+
+    name = "rnn"
+
+    def __init__(
+        self,
+        cell: str = "gru",
+        embed_dim: int = 100,
+        hidden: int = 64,
+        layers: int = 1,
+        dropout: float = 0.5,
+        pool_heads: int = 4,
+        token_dropout: float = 0.5,
+        max_len: int = 64,
+        min_freq: int = 1,
+        epochs: int = 40,
+        batch_size: int = 32,
+        lr: float = 1e-2,
+        seed: int = 0,
+        trainer_options: dict[str, Any] | None = None,
+    ):
+        self.cell = cell
+        self.embed_dim = embed_dim
+        self.hidden = hidden
+        self.layers = layers
+        self.dropout = dropout
+        self.pool_heads = pool_heads
+        self.token_dropout = token_dropout
+        self.max_len = max_len
+        self.min_freq = min_freq
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.seed = seed
+        self.trainer_options = trainer_options
+
+    def _net(self, vocab_size: int, n_classes: int) -> PooledTextClassifier:
+        return RNNTextClassifier(
+            vocab_size,
+            n_classes,
+            self.embed_dim,
+            self.hidden,
+            self.cell,
+            self.layers,
+            self.dropout,
+            self.pool_heads,
+        )
+
+
+@ESTIMATORS.register("transformer")
+class TransformerClassifier(_NeuralTextClassifier):
+    """Transformer-encoder text classifier with attention pooling; attention maps retrievable.
+
+    Args:
+        d_model, heads, layers, ff_dim, dropout, pool_heads: see
+            :class:`~biomodels.diagnostics.transformer.TransformerTextClassifier`.
+        token_dropout, max_len, min_freq, epochs, batch_size, lr, seed, trainer_options: as
+            :class:`RNNClassifier`.
+    """
+
+    name = "transformer"
+
+    def __init__(
+        self,
+        d_model: int = 64,
+        heads: int = 4,
+        layers: int = 2,
+        ff_dim: int = 128,
+        dropout: float = 0.3,
+        pool_heads: int = 4,
+        token_dropout: float = 0.5,
+        max_len: int = 64,
+        min_freq: int = 1,
+        epochs: int = 40,
+        batch_size: int = 32,
+        lr: float = 5e-3,
+        seed: int = 0,
+        trainer_options: dict[str, Any] | None = None,
+    ):
+        self.d_model = d_model
+        self.heads = heads
+        self.layers = layers
+        self.ff_dim = ff_dim
+        self.dropout = dropout
+        self.pool_heads = pool_heads
+        self.token_dropout = token_dropout
+        self.max_len = max_len
+        self.min_freq = min_freq
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.seed = seed
+        self.trainer_options = trainer_options
+
+    def _net(self, vocab_size: int, n_classes: int) -> PooledTextClassifier:
+        return TransformerTextClassifier(
+            vocab_size,
+            n_classes,
+            self.d_model,
+            self.heads,
+            self.layers,
+            self.ff_dim,
+            self.dropout,
+            self.max_len,
+            self.pool_heads,
+        )
+
+    def attention_maps(self, texts: Sequence[str]) -> list[list[np.ndarray]]:
+        """Self-attention maps per text: one ``heads x n_tokens x n_tokens`` array per layer."""
+        self._check_fitted()
+        ids, mask = self.vocabulary_.encode(list(texts), self.max_len)
+        maps = self.module_.cpu().attention_maps(ids, mask)
+        lengths = mask.sum(1).tolist()
+        return [[m[i, :, :n, :n].numpy() for m in maps] for i, n in enumerate(lengths)]

@@ -1,0 +1,137 @@
+"""One screening run end to end: screen, commit, assemble, rank, pick, report.
+
+Given ``OUT`` (``.parquet`` or ``.csv``), a run writes:
+
+- ``OUT``: every input row exactly once, in input order (columns: :mod:`biomodels.screen.engine`);
+- ``OUT.parts/`` while it runs: the committed chunks that make it resumable
+  (:mod:`biomodels.screen.resume`), removed once ``OUT`` is complete;
+- ``<OUT without suffix>.top.csv``: the ranked best rows (``rank``, ``rank_score``, then the
+  output's columns), when ``top > 0``;
+- ``<OUT without suffix>.diverse.csv``: the diverse picks among the best, when ``diverse > 0``;
+- ``<OUT without suffix>.report.html``: the self-contained report, unless ``report=False``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from biomodels.exceptions import InputError
+from biomodels.io.atomic import atomic_path
+from biomodels.io.molecules import iter_raw_chunks
+from biomodels.screen.engine import ScreenConfig, ScreenJob, iter_chunks, load_models
+from biomodels.screen.ranking import Ranker, RankingConfig, pick_diverse
+from biomodels.screen.report import write_screen_report
+from biomodels.screen.resume import PartStore, run_manifest
+from biomodels.screen.scoring import ScoringModel, prediction_columns
+from biomodels.screen.summary import OutputStats, ScreenSummary
+from biomodels.screen.writer import TABLE_SUFFIXES, ChunkedTableWriter
+
+logger = logging.getLogger(__name__)
+
+
+def side_outputs(out: str | Path) -> dict[str, Path]:
+    """Paths of the top list, diverse picks and report that go with output ``out``."""
+    out = Path(out)
+    return {name: out.with_suffix(suffix) for name, suffix in
+            (("top_csv", ".top.csv"), ("diverse_csv", ".diverse.csv"), ("report", ".report.html"))}
+
+
+def screen(
+    run_dirs: Sequence[str | Path],
+    library: str | Path,
+    out: str | Path,
+    config: ScreenConfig | None = None,
+    ranking: RankingConfig | None = None,
+    resume: bool = False,
+    report: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> ScreenSummary:
+    """Screen ``library`` with the models of ``run_dirs`` into ``out``, rank, report.
+
+    Memory stays bounded whatever the library's size: chunks are screened on all cores (or a
+    Dask cluster), committed to disk as they finish, and assembled and ranked in one streaming
+    pass. Killed at any moment, the same call with ``resume=True`` continues from the chunks
+    already committed; the output then equals an uninterrupted run's.
+
+    Args:
+        run_dirs: training run directories (``biomodels train``); one prediction and
+            uncertainty column per target of each.
+        library: any file :func:`~biomodels.io.read_molecules` reads.
+        out: output ``.parquet`` or ``.csv`` (side outputs: see the module docstring).
+        config: what to compute and where (defaults: :class:`ScreenConfig`).
+        ranking: how to rank and how many to keep (defaults: :class:`RankingConfig`).
+        resume: continue an interrupted run of the same output.
+        report: write the HTML report.
+        progress: called with each screened chunk's row count.
+
+    Raises:
+        CheckpointError: a run directory is missing or corrupt.
+        InputError: bad library, options or output name; leftover parts without ``resume``;
+            parts of a run with another library, models or options with ``resume``.
+    """
+    config, ranking, out = config or ScreenConfig(), ranking or RankingConfig(), Path(out)
+    if out.suffix not in TABLE_SUFFIXES:
+        raise InputError(out, f"output must end in {' or '.join(TABLE_SUFFIXES)}")
+    models = load_models(run_dirs)
+    next(iter_raw_chunks(library, config.smiles_col, config.id_col, 1))  # fail now on a bad library
+    columns = ScreenJob.from_config(config).screen(models, []).dtypes  # the output's columns
+    predictions = _numeric_predictions(models, columns)
+    ranker = Ranker(ranking, ranking.columns(list(columns.index), predictions))
+    options = {**config.output_options(), "chunking": "ranges" if config.scheduler else "records"}
+    store = PartStore.open(out, run_manifest(library, [m.run_dir for m in models], options), resume)
+
+    committed = store.committed()
+    started, screened = time.perf_counter(), 0
+    for index, frame in iter_chunks(models, library, config, committed):
+        store.commit(index, frame)
+        screened += len(frame)
+        if progress is not None:
+            progress(len(frame))
+    seconds = time.perf_counter() - started
+
+    uncertainties = [f"{c}_std" for c in predictions if f"{c}_std" in columns]
+    stats = OutputStats(ranker, [*predictions, *uncertainties, *config.properties], ranking.seed)
+    with ChunkedTableWriter(out) as writer:
+        for frame in store.iter_parts():
+            writer.write(frame)
+            stats.update(frame)
+    store.remove()
+    summary = ScreenSummary(
+        out, stats.rows, stats.scored, stats.not_scored_by_filters, dict(stats.errors),
+        dict(stats.filter_counts), ranker.result(), None, predictions, seconds, screened,
+        stats.rows - screened)
+    _write_side_outputs(summary, ranker, ranking)
+    if report:
+        settings = {"run_dirs": [str(d) for d in run_dirs], "library": str(library), "out": str(out),
+                    "screen": asdict(config), "ranking": asdict(ranking), "resumed": resume}
+        summary.report = write_screen_report(side_outputs(out)["report"], summary, stats.sample, settings)
+    logger.info("screened %d rows (%d scored, %d not scorable) in %.1f s (%.0f mol/s) -> %s",
+                summary.rows, summary.scored, summary.invalid, seconds, summary.molecules_per_second, out)
+    return summary
+
+
+def _numeric_predictions(models: Sequence[ScoringModel], dtypes: pd.Series) -> list[str]:
+    """Prediction columns holding numbers (regression values, binary probabilities)."""
+    return [c for _, _, c in prediction_columns(models) if np.issubdtype(dtypes[c], np.floating)]
+
+
+def _write_side_outputs(summary: ScreenSummary, ranker: Ranker, ranking: RankingConfig) -> None:
+    paths = side_outputs(summary.out)
+    if ranking.diverse:
+        summary.diverse = pick_diverse(ranker.result(ranking.pool), ranking.diverse, ranking.seed)
+        summary.diverse_csv = _write_csv(summary.diverse, paths["diverse_csv"])
+    if ranking.top:
+        summary.top_csv = _write_csv(summary.top, paths["top_csv"])
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+    return path

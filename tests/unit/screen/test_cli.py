@@ -1,0 +1,56 @@
+"""``biomodels screen``: a full run, and one-line errors for bad run directories and arguments."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+def test_screen_command_writes_output_top_and_report(cli_app, run_a, run_b, library, tmp_path):
+    out = tmp_path / "hits.parquet"
+    result = runner.invoke(cli_app, ["screen", str(run_a), str(run_b), str(library), "-o", str(out),
+                                     "--filters", "lipinski", "--rank-by", "a:logp,b:potency", "--weights",
+                                     "1,-1", "--top", "5", "--diverse", "3", "--chunk-size", "64",
+                                     "--workers", "1", "--properties", "mw,qed", "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert "screened 300 rows" in result.output and "296 scored" in result.output
+    assert "pass_lipinski:" in result.output
+    frame = pd.read_parquet(out)
+    assert frame["row"].tolist() == list(range(300)) and {"mw", "qed", "a:logp", "b:potency"} <= set(frame)
+    assert len(pd.read_csv(tmp_path / "hits.top.csv")) == 5
+    assert not (tmp_path / "hits.report.html").exists()
+
+
+@pytest.mark.parametrize("damage", ["missing", "no_model", "corrupt_weights"])
+def test_bad_run_directory_is_one_line_error(cli_app, run_a, library, tmp_path, damage):
+    run = tmp_path / "run"
+    if damage != "missing":
+        shutil.copytree(run_a, run)
+    if damage == "no_model":
+        shutil.rmtree(run / "model")
+    elif damage == "corrupt_weights":
+        weights = next((run / "model").rglob("*.safetensors"))
+        weights.write_bytes(weights.read_bytes()[:100])
+    result = runner.invoke(cli_app, ["screen", str(run), str(library), "-o", str(tmp_path / "o.parquet")])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error") and str(run) in " ".join(result.output.split())
+    assert not (tmp_path / "o.parquet.parts").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "at least one run directory and then the library"),
+    (["--acquisition", "ei"], "unknown acquisition 'ei'"),
+    (["--rank-by", "nope"], "cannot rank by nope"),
+    (["--filters", "pains,,qed"], "bad filter term"),
+])
+def test_bad_arguments_are_one_line_errors(cli_app, run_a, library, tmp_path, args, message):
+    paths = [str(library)] if not args else [str(run_a), str(library)]
+    result = runner.invoke(cli_app, ["screen", *paths, "-o", str(tmp_path / "o.parquet"), *args])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
