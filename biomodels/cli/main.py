@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from biomodels import __version__
+from biomodels.cli import diagnostics
 from biomodels.cli.common import setup_logging
 from biomodels.cli.demo import demo
 from biomodels.cli.featurize import featurize
@@ -41,3 +42,4 @@ app.command()(train)
 app.command()(predict)
 app.command()(demo)
 app.command()(screen)
+app.add_typer(diagnostics.app, name="diagnostics")
