@@ -9,7 +9,7 @@ import typer
 
 from biomodels.cli.common import console, friendly_errors, progress_bar
 from biomodels.featurize import FEATURIZERS, get_featurizer, iter_featurized_chunks
-from biomodels.featurize.batch import _join, featurize_sequence_file
+from biomodels.featurize.batch import featurize_sequence_file, join_chunks
 from biomodels.featurize.output import write_featurized
 
 
@@ -55,7 +55,7 @@ def featurize(
             done += len(chunk.meta)
             rate = done / max(time.perf_counter() - started, 1e-9)
             progress.update(task, completed=done, rate=f"{rate:,.0f} mol/s")
-    table = _join(chunks)
+    table = join_chunks(chunks)
     report = write_featurized(table, out)
     n_bad = int((~table.valid).sum())
     console.print(

@@ -137,7 +137,8 @@ class FeaturizedTable:
         return self.meta.loc[~self.valid, ["row", "id", "error"]].rename(columns={"error": "reason"})
 
 
-def _join(chunks: list[FeaturizedChunk]) -> FeaturizedTable:
+def join_chunks(chunks: list[FeaturizedChunk]) -> FeaturizedTable:
+    """Concatenate featurised chunks (in input order) into one table."""
     meta = pd.concat([c.meta for c in chunks], ignore_index=True)
     valid = np.concatenate([c.valid for c in chunks])
     if isinstance(chunks[0].features, GraphArrays):
@@ -218,7 +219,7 @@ def featurize_file(
     chunks = list(
         iter_featurized_chunks(path, featurizer, smiles_col, id_col, standardize, workers, chunk_size)
     )
-    table = _join(chunks)
+    table = join_chunks(chunks)
     if cache_file is not None:
         _save_table(table, cache_file)
     return table

@@ -159,7 +159,7 @@ class GNNPredictor:
             return self._batches(table.graphs, order, targets, extra)
 
         def val_metric(outputs: list[torch.Tensor], batches: list[Any]) -> dict[str, float]:
-            pred = self._postprocess(torch.cat(outputs))[0]
+            pred = self._postprocess(model, torch.cat(outputs))[0]  # the member being trained
             truth = table.targets[split.val]
             return compute_metrics(table.task, truth, pred)["mean"]
 
@@ -204,12 +204,11 @@ class GNNPredictor:
         return get_featurizer(self.extra_features).featurize_chunk(mols).astype(np.float32)
 
     # --------------------------------------------------------------- prediction
-    def _postprocess(self, outputs: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
-        mean, var = (
-            self.members_[0].postprocess(outputs)
-            if self.members_
-            else PropertyModel(self.model).postprocess(outputs)
-        )
+    def _postprocess(
+        self, model: PropertyModel, outputs: torch.Tensor
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raw outputs -> predictions in target units (and variances for a mean-variance head)."""
+        mean, var = model.postprocess(outputs)
         mean = mean.detach().numpy()
         var = None if var is None else var.detach().numpy()
         if self.target_scaler_ is not None:
@@ -232,7 +231,7 @@ class GNNPredictor:
             outputs = [model(batch) for batch in batches]
             if not outputs:
                 continue
-            mean, var = self._postprocess(torch.cat(outputs))
+            mean, var = self._postprocess(model, torch.cat(outputs))
             means.append(mean)
             if var is not None:
                 variances.append(var)
