@@ -236,37 +236,45 @@ class Timer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
 
-    def measure(self, fn: Callable[[object], object], inputs: list) -> list[float]:
-        """Milliseconds of ``fn(inputs[i % len(inputs)])`` for each timed run."""
-        for i in range(self.warmup):
-            fn(inputs[i % len(inputs)])
+    def measure(self, fns: dict[str, Callable[[object], object]], inputs: list) -> dict[str, list[float]]:
+        """Milliseconds of each ``fn(inputs[i % len(inputs)])`` per timed run.
+
+        The implementations take turns run by run, so load that drifts on a shared machine hits
+        them alike and their ratio stays meaningful.
+        """
+        for fn in fns.values():
+            for i in range(self.warmup):
+                fn(inputs[i % len(inputs)])
         self.sync()
-        times: list[float] = []
+        times: dict[str, list[float]] = {name: [] for name in fns}
         started = time.perf_counter()
         for i in range(self.runs):
             item = inputs[i % len(inputs)]
-            if self.device.type == "cuda":
-                begin = torch.cuda.Event(enable_timing=True)
-                end = torch.cuda.Event(enable_timing=True)
-                begin.record()
-                fn(item)
-                end.record()
-                end.synchronize()
-                times.append(begin.elapsed_time(end))
-            else:
-                begin_s = time.perf_counter()
-                fn(item)
-                times.append((time.perf_counter() - begin_s) * 1e3)
-            if len(times) >= self.min_runs and time.perf_counter() - started > self.budget_s:
+            for name, fn in fns.items():
+                times[name].append(self._once(fn, item))
+            if i + 1 >= self.min_runs and time.perf_counter() - started > self.budget_s * len(fns):
                 break
         return times
+
+    def _once(self, fn: Callable[[object], object], item: object) -> float:
+        if self.device.type == "cuda":
+            begin = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            begin.record()
+            fn(item)
+            end.record()
+            end.synchronize()
+            return begin.elapsed_time(end)
+        begin_s = time.perf_counter()
+        fn(item)
+        return (time.perf_counter() - begin_s) * 1e3
 
 
 def copy_bandwidth(timer: Timer, nbytes: int) -> float:
     """GB/s of a same-device copy (bytes read + bytes written per second)."""
     src = torch.empty(nbytes // 4, dtype=torch.float32, device=timer.device).uniform_()
     dst = torch.empty_like(src)
-    ms = statistics.median(timer.measure(lambda _: dst.copy_(src), [None]))
+    ms = statistics.median(timer.measure({"copy": lambda _: dst.copy_(src)}, [None])["copy"])
     return 2 * nbytes / (ms * 1e-3) / 1e9
 
 
@@ -359,13 +367,15 @@ class Bench:
         self.rows: list[Row] = []
         self.impls = ["kernels"] + (["kernels-torch"] if self.device.type == "cuda" else [])
 
-    def time(self, fn: Callable, inputs: list) -> list[float] | None:
-        """Timed runs, or None when the device ran out of memory (the row says so)."""
+    def time(self, fns: dict[str, Callable], inputs: list) -> dict[str, list[float] | None]:
+        """Interleaved timed runs per implementation; None for one that ran out of memory."""
         try:
-            return self.timer.measure(fn, inputs)
+            return self.timer.measure(fns, inputs)
         except torch.OutOfMemoryError:
             torch.cuda.empty_cache()
-            return None
+        if len(fns) == 1:
+            return dict.fromkeys(fns)
+        return {name: self.time({name: fn}, inputs)[name] for name, fn in fns.items()}
 
     def add(self, graph: Graph, features: int, dtype: str, op: str, impl: str,
             times: list[float] | None, floor_bytes: float | None = None,
@@ -416,7 +426,8 @@ class Bench:
         def build(_: object) -> None:
             build_csr(graph.edge_index, graph.num_nodes).transpose()
 
-        self.add(graph, 0, "-", "csr-build (+transpose)", "kernels", self.time(build, [None]))
+        self.add(graph, 0, "-", "csr-build (+transpose)", "kernels",
+                 self.time({"kernels": build}, [None])["kernels"])  # fmt: skip
 
     def aggregation(self, graph: Graph, features: int, name: str) -> None:
         dtype = DTYPES[name]
@@ -433,13 +444,13 @@ class Bench:
             "kernels": lambda x, r: aggregate(x, graph.edge_index, n, r),
             "kernels-torch": lambda x, r: aggregate(x, graph.edge_index, n, r, backend="torch"),
         }
+        names = ["pyg-scatter", *self.impls]
         for reduce in ("sum", "max"):
-            for impl in ["pyg-scatter", *self.impls]:
-                fn = impls[impl]
-                diff = (fn(xs[0], "sum").float() - reference.float()).abs().max().item() \
+            times = self.time({impl: lambda x, fn=impls[impl], r=reduce: fn(x, r) for impl in names}, xs)
+            for impl in names:
+                diff = (impls[impl](xs[0], "sum").float() - reference.float()).abs().max().item() \
                     if reduce == "sum" else None  # fmt: skip
-                self.add(graph, features, name, f"aggregate-{reduce}", impl,
-                         self.time(lambda x, fn=fn, r=reduce: fn(x, r), xs), floor, gathered,
+                self.add(graph, features, name, f"aggregate-{reduce}", impl, times[impl], floor, gathered,
                          max_abs_diff=diff)  # fmt: skip
             if reduce == "sum":
                 self.torch_csr(graph, features, name, xs, floor, gathered)
@@ -447,14 +458,14 @@ class Bench:
         grad = torch.randn_like(xs[0])
         for x in xs:
             x.requires_grad_()
-        for impl in ["pyg-scatter", *self.impls]:
-            fn = impls[impl]
 
-            def step(x: Tensor, fn=fn) -> None:
-                x.grad = None
-                fn(x, "sum").backward(grad)
+        def step(x: Tensor, fn: Callable[[Tensor, str], Tensor]) -> None:
+            x.grad = None
+            fn(x, "sum").backward(grad)
 
-            self.add(graph, features, name, "aggregate-sum fwd+bwd", impl, self.time(step, xs),
+        times = self.time({impl: lambda x, fn=impls[impl]: step(x, fn) for impl in names}, xs)
+        for impl in names:
+            self.add(graph, features, name, "aggregate-sum fwd+bwd", impl, times[impl],
                      2 * floor, 2 * gathered if gathered else None)  # fmt: skip
 
     def torch_csr(self, graph: Graph, features: int, name: str, xs: list[Tensor],
@@ -467,7 +478,7 @@ class Bench:
         matrix = torch.sparse_csr_tensor(rowptr, src[order], ones, (graph.num_nodes,) * 2,
                                          check_invariants=False)  # fmt: skip
         try:
-            times = self.time(lambda x: matrix @ x, xs)
+            times = self.time({"torch-csr": lambda x: matrix @ x}, xs)["torch-csr"]
         except (RuntimeError, NotImplementedError) as error:
             self.add(graph, features, name, "aggregate-sum", "torch-csr", None,
                      note=f"unsupported: {str(error).splitlines()[0][:60]}")  # fmt: skip
@@ -494,18 +505,19 @@ class Bench:
             "gin": {"pyg-scatter": lambda x: pyg_gin(x, graph.edge_index),
                     "kernels": lambda x: ours_gin(x, graph.edge_index)},
         }  # fmt: skip
+
+        def step(x: Tensor, fn: Callable[[Tensor], Tensor]) -> None:
+            fn(x).sum().backward()
+
         for layer, impls in layers.items():
             with torch.no_grad():
                 diff = (impls["kernels"](xs[0]) - impls["pyg-scatter"](xs[0])).abs().max().item()
-            for impl, fn in impls.items():
-                with torch.no_grad():
-                    self.add(graph, features, name, f"{layer} fwd", impl,
-                             self.time(fn, xs), max_abs_diff=diff)  # fmt: skip
-
-                def step(x: Tensor, fn=fn) -> None:
-                    fn(x).sum().backward()
-
-                self.add(graph, features, name, f"{layer} fwd+bwd", impl, self.time(step, xs))
+                forward = self.time(impls, xs)
+            both = self.time({impl: lambda x, fn=fn: step(x, fn) for impl, fn in impls.items()}, xs)
+            for impl in impls:
+                self.add(graph, features, name, f"{layer} fwd", impl, forward[impl], max_abs_diff=diff)
+            for impl in impls:
+                self.add(graph, features, name, f"{layer} fwd+bwd", impl, both[impl])
 
     def dmpnn(self, graph: Graph, features: int, name: str) -> None:
         dtype = DTYPES[name]
@@ -522,19 +534,23 @@ class Bench:
         with torch.no_grad():
             atoms, bonds, _ = inputs[0]
             diff = (ours(atoms, bonds, graph) - plain(atoms, bonds, graph)).abs().max().item()
-        for impl, model in (("torch-index_add", plain), ("kernels", ours)):
-            optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
 
-            def step(item: tuple[Tensor, Tensor, Tensor], model=model, optimizer=optimizer) -> None:
-                atoms, bonds, target = item
-                optimizer.zero_grad(set_to_none=True)
-                loss = nn.functional.mse_loss(model(atoms, bonds, graph), target)
-                loss.backward()
-                optimizer.step()
+        def step(
+            item: tuple[Tensor, Tensor, Tensor], model: nn.Module, optimizer: torch.optim.Optimizer
+        ) -> None:
+            atoms, bonds, target = item
+            optimizer.zero_grad(set_to_none=True)
+            loss = nn.functional.mse_loss(model(atoms, bonds, graph), target)
+            loss.backward()
+            optimizer.step()
 
-            times = self.time(step, inputs)
-            rate = graph.num_graphs / (statistics.median(times) * 1e-3) if times else None
-            self.add(graph, features, name, "dmpnn train step", impl, times,
+        models = {"torch-index_add": plain, "kernels": ours}
+        optimizers = {impl: torch.optim.SGD(model.parameters(), lr=1e-4) for impl, model in models.items()}
+        times = self.time({impl: lambda item, impl=impl: step(item, models[impl], optimizers[impl])
+                           for impl in models}, inputs)  # fmt: skip
+        for impl in models:
+            rate = graph.num_graphs / (statistics.median(times[impl]) * 1e-3) if times[impl] else None
+            self.add(graph, features, name, "dmpnn train step", impl, times[impl],
                      molecules_per_s=rate, max_abs_diff=diff)  # fmt: skip
 
 
@@ -614,8 +630,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="torch CPU threads (default: 1 with --quick on CPU, where OpenMP "
                              "threads on a busy shared machine make timings erratic; else "
                              "torch's default)")  # fmt: skip
-    parser.add_argument("--make-molgraphs", nargs=2, type=Path, metavar=("SMILES", "OUT_PT"),
-                        help="build the --molgraphs file from SMILES (needs RDKit) and exit")
+    parser.add_argument(
+        "--make-molgraphs",
+        nargs=2,
+        type=Path,
+        metavar=("SMILES", "OUT_PT"),
+        help="build the --molgraphs file from SMILES (needs RDKit) and exit",
+    )
     return parser.parse_args(argv)
 
 

@@ -26,18 +26,14 @@ from biomodels.kernels.csr import CSR, DmpnnPlan
 from biomodels.kernels.torch_ops import accumulation_dtype
 
 
-def _transposed_values(
-    csr: CSR, values: Tensor | None, mean: bool, dtype: torch.dtype
-) -> Tensor | None:
+def _transposed_values(csr: CSR, values: Tensor | None, mean: bool, dtype: torch.dtype) -> Tensor | None:
     """Weights of the transposed CSR, in its position order, with mean's 1/degree folded in."""
     positions = csr.transpose_positions()
     acc = accumulation_dtype(dtype)
     if values is None:
         if not mean:
             return None
-        return csr.derived(
-            ("inv_degree_t", acc), lambda: csr.inv_degree(acc).index_select(0, positions)
-        )
+        return csr.derived(("inv_degree_t", acc), lambda: csr.inv_degree(acc).index_select(0, positions))
     scaled = values.to(acc)
     if mean:
         scaled = scaled * csr.inv_degree(acc)

@@ -41,7 +41,20 @@ CACHE_SIZE = 8
 _INT32_MAX = 2**31 - 1
 
 
-class CSR:
+class _Derived:
+    """Arrays computed from an immutable index structure on first use and kept with it."""
+
+    def __init__(self) -> None:
+        self._derived: dict[Hashable, Any] = {}
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Return ``build()``, computed once per key and kept on this object."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
+
+
+class CSR(_Derived):
     """Edges grouped by one endpoint, the *row*; the other endpoint is the *column*.
 
     Positions ``rowptr[i]:rowptr[i + 1]`` hold the edges of row ``i`` in their original order.
@@ -61,15 +74,13 @@ class CSR:
         - perm: ``(E,)`` int64, or ``None`` for the identity
     """
 
-    def __init__(
-        self, rowptr: Tensor, col: Tensor, perm: Tensor | None, num_nodes: int, max_degree: int
-    ):
+    def __init__(self, rowptr: Tensor, col: Tensor, perm: Tensor | None, num_nodes: int, max_degree: int):
         self.rowptr = rowptr
         self.col = col
         self.perm = perm
         self.num_nodes = num_nodes
         self.max_degree = max_degree
-        self._derived: dict[Hashable, Any] = {}
+        super().__init__()
 
     @property
     def num_edges(self) -> int:
@@ -80,12 +91,6 @@ class CSR:
     def device(self) -> torch.device:
         """Device of the index arrays."""
         return self.col.device
-
-    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
-        """Return ``build()``, computed once per key and kept on this CSR."""
-        if key not in self._derived:
-            self._derived[key] = build()
-        return self._derived[key]
 
     def degree(self) -> Tensor:
         """Edges per row, shape ``(N,)`` int64."""
@@ -174,9 +179,7 @@ def _group(key: Tensor, num_nodes: int) -> tuple[Tensor, Tensor | None, int]:
         return rowptr, None, 0
     degree = torch.bincount(key, minlength=num_nodes)
     rowptr[1:] = degree.cumsum(0)
-    is_sorted, max_degree = torch.stack(
-        [(key[1:] >= key[:-1]).all().long(), degree.max()]
-    ).tolist()
+    is_sorted, max_degree = torch.stack([(key[1:] >= key[:-1]).all().long(), degree.max()]).tolist()
     order = None if is_sorted else torch.sort(key, stable=True).indices
     return rowptr, order, int(max_degree)
 
@@ -225,7 +228,7 @@ def build_csr(edge_index: Tensor, num_nodes: int) -> CSR:
     return CSR(rowptr, col.to(col_dtype), order, num_nodes, max_degree)
 
 
-class DmpnnPlan:
+class DmpnnPlan(_Derived):
     """Index structures of a directed-message (D-MPNN) update on one graph.
 
     Holds the in-edge CSR, its transpose (out-edges per node) and the reverse-edge map permuted
@@ -242,6 +245,7 @@ class DmpnnPlan:
     """
 
     def __init__(self, csr: CSR, rev: Tensor):
+        super().__init__()
         self.csr = csr
         self.csr_t = csr.transpose()
         self.rev = rev
@@ -281,9 +285,7 @@ def build_dmpnn_plan(edge_index: Tensor, rev_edge_index: Tensor, num_nodes: int)
         if ok:
             src, dst = edge_index.long()
             arange = torch.arange(num_edges, device=rev.device)
-            ok = bool(
-                ((rev[rev] == arange) & (src[rev] == dst) & (dst[rev] == src)).all().item()
-            )
+            ok = bool(((rev[rev] == arange) & (src[rev] == dst) & (dst[rev] == src)).all().item())
         if not ok:
             raise ValueError(
                 "rev_edge_index must map every edge (u, v) to the id of an edge (v, u), and "
@@ -314,8 +316,8 @@ class _IdentityCache:
         self._lock = threading.Lock()
 
     def get(self, tensors: tuple[Tensor, ...], extra: Hashable, build: Callable[[], T]) -> T:
-        key = (tuple((id(t), t.data_ptr(), t.shape, t.stride(), t.device) for t in tensors), extra)
-        versions = tuple(_version(t) for t in tensors)
+        key = (tuple([(id(t), t.data_ptr(), t.shape, t.stride()) for t in tensors]), extra)
+        versions = tuple([_version(t) for t in tensors])
         with self._lock:
             self._purge()
             entry = self._entries.get(key)

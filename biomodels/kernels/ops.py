@@ -70,9 +70,7 @@ def _rows(x: Tensor, num_nodes: int, name: str) -> Tensor:
     if not x.is_floating_point():
         raise ValueError(f"{name} must be a floating-point tensor; got {x.dtype}")
     if x.dim() == 0 or x.size(0) != num_nodes:
-        raise ValueError(
-            f"{name} must have {num_nodes} rows (shape ({num_nodes}, *)); got {tuple(x.shape)}"
-        )
+        raise ValueError(f"{name} must have {num_nodes} rows (shape ({num_nodes}, *)); got {tuple(x.shape)}")
     flat = x if x.dim() == 2 else x.reshape(num_nodes, math.prod(x.shape[1:]))
     return flat if flat.stride(-1) == 1 else flat.contiguous()
 

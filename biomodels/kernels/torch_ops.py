@@ -2,13 +2,13 @@
 
 Measured on CPU against PyG's ``index_select`` + ``scatter`` (benchmarks/message_passing.py):
 
-* fp32 / fp64 sum and mean run as one sparse-CSR x dense product (``torch.sparse.mm``, MKL on
-  CPU, cuSPARSE on CUDA) on the cached CSR: no ``(E, F)`` gathered copy of ``x`` is made, which
-  makes this path several times faster than PyG's.
-* fp16 / bf16 on CPU gather in target order and ``index_add_`` (MKL has no half-precision
-  SpMM, and upcasting ``x`` costs more than it saves on molecular graphs). torch's CPU
-  ``index_add_`` accumulates in fp32; as in PyG, edge weights multiply and mean divides in the
-  input dtype. On CUDA half-precision inputs are upcast to fp32 for cuSPARSE.
+* On CPU, sum and mean run as ``torch.nn.functional.embedding_bag`` over the cached CSR (each
+  target node is one bag of source rows): one fused gather + reduce, no ``(E, F)`` gathered
+  copy of ``x``, fp32 accumulation for fp16 / bf16 (FBGEMM). Several times faster than PyG's
+  ``index_select`` + ``scatter`` and than MKL's sparse x dense product. As in PyG, edge weights
+  multiply in the input dtype.
+* On CUDA (the fallback without Triton), sum and mean run as one sparse-CSR x dense product
+  (cuSPARSE) on the cached CSR, half-precision inputs upcast to fp32.
 * Max gathers in target order and reduces with ``scatter_reduce_(include_self=False)``.
 """
 
@@ -17,12 +17,10 @@ from __future__ import annotations
 import warnings
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from biomodels.kernels.csr import CSR, DmpnnPlan
-
-_HALF = (torch.float16, torch.bfloat16)
-
 
 
 def _spend_beta_warning() -> None:
@@ -72,9 +70,7 @@ class _Pattern:
 
     def matrix(self, values: Tensor) -> Tensor:
         """Sparse CSR matrix with per-entry ``values``."""
-        return torch.sparse_csr_tensor(
-            self.rowptr, self.col, values, self.shape, check_invariants=False
-        )
+        return torch.sparse_csr_tensor(self.rowptr, self.col, values, self.shape, check_invariants=False)
 
 
 def _pattern(csr: CSR, col: Tensor, num_cols: int) -> _Pattern:
@@ -87,9 +83,7 @@ def _values(csr: CSR, values: Tensor | None, mean: bool, dtype: torch.dtype) -> 
     if values is None:
         if mean:
             return csr.inv_degree(dtype)
-        return csr.derived(
-            ("ones", dtype), lambda: torch.ones(csr.num_edges, dtype=dtype, device=csr.device)
-        )
+        return csr.derived(("ones", dtype), lambda: torch.ones(csr.num_edges, dtype=dtype, device=csr.device))
     values = values.to(dtype)
     return values * csr.inv_degree(dtype) if mean else values
 
@@ -111,21 +105,14 @@ def gather_reduce(
         - values: ``(E,)``
     """
     col = csr.col_long() if col is None else col
-    return _reduce(csr, col, x, values, reduce == "mean").to(x.dtype)
+    out = _reduce(csr, col, x, values, reduce == "mean")
+    return out if out.dtype == x.dtype else out.to(x.dtype)
 
 
 def _reduce(csr: CSR, col: Tensor, x: Tensor, values: Tensor | None, mean: bool) -> Tensor:
     """The weighted row sums (means), in ``x``'s dtype or the accumulation dtype."""
-    if x.dtype in _HALF and not x.is_cuda:
-        gathered = x.index_select(0, col)
-        if values is not None:
-            gathered = gathered * values.to(x.dtype).unsqueeze(1)
-        out = x.new_zeros(csr.num_nodes, x.size(1)).index_add_(0, csr.rows(), gathered)
-        if not mean:
-            return out
-        # Dividing in x's dtype is what PyG does; bf16 rounds degrees above 256 (by < 0.4%).
-        degree = csr.derived(("degree", x.dtype), lambda: csr.degree().clamp(min=1).to(x.dtype))
-        return out.div_(degree.unsqueeze(1))
+    if not x.is_cuda:
+        return _embedding_bag_reduce(csr, col, x, values, mean)
     acc = accumulation_dtype(x.dtype)
     pattern = _pattern(csr, col, x.size(0))
     if values is None:
@@ -136,6 +123,23 @@ def _reduce(csr: CSR, col: Tensor, x: Tensor, values: Tensor | None, mean: bool)
     else:
         matrix = pattern.matrix(pattern.entries(_values(csr, values, mean, acc)))
     return torch.sparse.mm(matrix, x.to(acc))
+
+
+def _embedding_bag_reduce(csr: CSR, col: Tensor, x: Tensor, values: Tensor | None, mean: bool) -> Tensor:
+    """CPU: each row of the CSR is one bag of ``x`` rows, reduced by ``embedding_bag``.
+
+    FBGEMM's embedding-bag kernels gather and reduce in one pass with fp32 accumulation for
+    half-precision inputs; duplicate edges are simply repeated indices.
+    """
+    offsets = csr.derived(("bag_offsets",), lambda: csr.rowptr[:-1].contiguous())
+    if values is None:
+        return F.embedding_bag(col, x, offsets, mode="mean" if mean else "sum")
+    out = F.embedding_bag(col, x, offsets, mode="sum", per_sample_weights=values.to(x.dtype))
+    if not mean:
+        return out
+    # Dividing in x's dtype is what PyG does; bf16 rounds degrees above 256 (by < 0.4%).
+    degree = csr.derived(("degree", x.dtype), lambda: csr.degree().clamp(min=1).to(x.dtype))
+    return out.div_(degree.unsqueeze(1))
 
 
 def edge_dot(csr: CSR, a: Tensor, b: Tensor) -> Tensor:
@@ -177,10 +181,45 @@ def dmpnn_update(plan: DmpnnPlan, messages: Tensor, backward: bool) -> Tensor:
     map (``rev`` is an involution): ``out[e] = t[v] - m[rev[e]]``, ``t[v]`` = sum over edges
     out of ``v``.
 
+    On CPU, when nodes have few edges (molecules), ``out[e]`` is one embedding bag: the messages
+    into ``u`` other than ``rev[e]``. That reads each message about ``degree - 1`` times and
+    writes ``out`` once, instead of materialising ``s[u]`` and ``m[rev]`` per edge.
+
     Shapes:
         - messages: ``(E, F)``; returns ``(E, F)``
     """
+    if not messages.is_cuda:
+        bags = plan.derived(("bags", backward), lambda: _dmpnn_bags(plan, backward))
+        if bags is not None:
+            return F.embedding_bag(bags[0], messages, bags[1], mode="sum")
     gather_csr, spread_csr = (plan.csr_t, plan.csr) if backward else (plan.csr, plan.csr_t)
     node_sum = _reduce(gather_csr, gather_csr.edge_ids(), messages, None, mean=False)
     reverse = messages.index_select(0, plan.rev).to(node_sum.dtype)
     return (node_sum.index_select(0, spread_csr.edge_rows()) - reverse).to(messages.dtype)
+
+
+_MAX_BAG_GROWTH = 4  # bags hold at most this many message reads per edge; beyond, gather
+
+
+def _dmpnn_bags(plan: DmpnnPlan, backward: bool) -> tuple[Tensor, Tensor] | None:
+    """Indices and offsets of each edge's bag, or ``None`` when bags would be too large.
+
+    Edge ``e`` leaving node ``u`` gets the edges that the update sums at ``u`` (``u``'s row of
+    the gathering CSR), minus ``rev[e]``.
+    """
+    gather_csr, spread_csr = (plan.csr_t, plan.csr) if backward else (plan.csr, plan.csr_t)
+    num_edges = gather_csr.num_edges
+    rows = spread_csr.edge_rows()
+    sizes = gather_csr.degree().index_select(0, rows)
+    total = int(sizes.sum())
+    if total > _MAX_BAG_GROWTH * max(num_edges, 1):
+        return None
+    owner = torch.repeat_interleave(torch.arange(num_edges, device=rows.device), sizes, output_size=total)
+    firsts = torch.cumsum(sizes, 0) - sizes
+    offset_in_row = torch.arange(total, device=rows.device) - firsts.index_select(0, owner)
+    positions = gather_csr.rowptr.index_select(0, rows).index_select(0, owner) + offset_in_row
+    candidates = gather_csr.edge_ids().index_select(0, positions)
+    keep = candidates != plan.rev.index_select(0, owner)
+    if int(keep.sum()) != total - num_edges:  # some bag lacks its reverse edge: no shortcut
+        return None
+    return candidates[keep], firsts - torch.arange(num_edges, device=rows.device)

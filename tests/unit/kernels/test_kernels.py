@@ -279,6 +279,17 @@ def test_dmpnn_high_degree_node(target, gen):
                 features=min(target.features, 16))  # fmt: skip
 
 
+def test_dmpnn_shuffled_and_duplicate_edges(target, gen):
+    """Edges in random order, and one bond listed twice: each copy keeps its own reverse."""
+    edge_index, rev, num_nodes = molecule_batch(gen, target.molecules, target.max_atoms)
+    edge_index = torch.cat([edge_index, edge_index[:, :2]], 1)
+    rev = torch.cat([rev, rev[:2] - rev[:2].min() + rev.numel()])
+    order = torch.randperm(edge_index.size(1), generator=gen)
+    position = torch.empty_like(order)
+    position[order] = torch.arange(order.numel())
+    check_dmpnn(target, gen, edge_index[:, order], position[rev[order]], num_nodes)
+
+
 def test_dmpnn_gradcheck(target, gen):
     edge_index, rev, num_nodes = molecule_batch(gen, 1, max_atoms=6)
     edge_index, rev = on(target.device, edge_index, rev)
