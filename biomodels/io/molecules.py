@@ -253,16 +253,24 @@ def smiles_to_mol(smiles: str) -> Chem.Mol | None:
     """Parse and sanitise a SMILES string; same molecule as ``Chem.MolFromSmiles``, faster.
 
     SMILES without stereo marks or explicit hydrogens skip the stereo perception and H removal
-    that ``MolFromSmiles`` always runs (about a third of its time). Returns ``None`` when the
-    SMILES does not parse (the reason is in RDKit's error log) and raises RDKit's
-    sanitisation exceptions (valence, kekulisation) with their message.
+    that ``MolFromSmiles`` always runs (about a third of its time), and the chirality and
+    atropisomer clean-up steps of sanitisation, which have nothing to clean without stereo
+    marks. Returns ``None`` when the SMILES does not parse (the reason is in RDKit's error log)
+    and raises RDKit's sanitisation exceptions (valence, kekulisation) with their message.
     """
     if "@" in smiles or "/" in smiles or "\\" in smiles or "[H" in smiles or "[2H" in smiles:
         return Chem.MolFromSmiles(smiles)
     mol = Chem.MolFromSmiles(smiles, sanitize=False)
     if mol is not None:
-        Chem.SanitizeMol(mol)
+        Chem.SanitizeMol(mol, _SANITIZE_WITHOUT_STEREO)
     return mol
+
+
+_SANITIZE_WITHOUT_STEREO = (
+    Chem.SanitizeFlags.SANITIZE_ALL
+    ^ Chem.SanitizeFlags.SANITIZE_CLEANUPCHIRALITY
+    ^ Chem.SanitizeFlags.SANITIZE_CLEANUPATROPISOMERS
+)
 
 
 _LOG_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\]\s*")

@@ -6,8 +6,10 @@ from rdkit import Chem
 from biomodels.data.graphs import collate_graphs
 from biomodels.featurize import ATOM_DIM, BOND_DIM, featurize_graphs, get_featurizer
 from biomodels.featurize.graph import ATOM_FIELDS, expand_atom_features
+from biomodels.io.molecules import smiles_to_mol
 
 OFFSETS = dict(zip([n for n, _ in ATOM_FIELDS], np.cumsum([0] + [k for _, k in ATOM_FIELDS]), strict=False))
+ATOM_FIELDS_INDEX = {name: i for i, (name, _) in enumerate(ATOM_FIELDS)}
 AROMATIC_COL, RING_COL, MASS_COL = ATOM_DIM - 3, ATOM_DIM - 2, ATOM_DIM - 1
 
 
@@ -70,6 +72,43 @@ def test_batch_offsets_and_hints_do_not_change_features(shared_data):
     # edges of the second graph point into its own atom range
     first = 2 * mols[5].GetNumBonds()
     assert batch.edge_index[:, first:].min() >= sizes[0]
+
+
+def test_nitro_charges_set_by_sanitisation_are_read():
+    """``N(=O)=O`` has no charge marks, but sanitisation makes it ``[N+](=O)[O-]``."""
+    smiles = "CN(=O)=O"
+    graphs = featurize_graphs([smiles_to_mol(smiles)], [smiles])
+    charge = graphs.atom_codes[:, ATOM_FIELDS_INDEX["formal_charge"]].astype(int) - 2
+    assert sorted(charge.tolist()) == [-1, 0, 0, 1]
+
+
+def test_codes_match_rdkit_atom_and_bond_queries(shared_data):
+    """The shortcuts (fast parse, flags read off bonds, stereo hints) agree with RDKit's getters."""
+    import pandas as pd
+
+    smiles = pd.read_csv(shared_data / "molnet" / "hiv.csv.gz")["smiles"].tolist()[:3000]
+    mols, kept = [], []
+    for text in smiles:
+        try:
+            mol = smiles_to_mol(text)
+        except Exception:  # RDKit's sanitisation errors: not this test's subject
+            continue
+        if mol is not None:
+            mols.append(mol)
+            kept.append(text)
+    codes = featurize_graphs(mols, kept)
+    reference = [Chem.MolFromSmiles(text) for text in kept]
+    atoms = [atom for mol in reference for atom in mol.GetAtoms()]
+    index = ATOM_FIELDS_INDEX
+    assert np.array_equal(codes.atom_codes[:, 6], [a.GetIsAromatic() for a in atoms])
+    assert np.array_equal(codes.atom_codes[:, 7], [a.IsInRing() for a in atoms])
+    charges = [a.GetFormalCharge() for a in atoms]
+    coded = [c + 2 if abs(c) <= 2 else 5 for c in charges]  # beyond +-2: "other"
+    assert np.array_equal(codes.atom_codes[:, index["formal_charge"]], coded)
+    assert np.array_equal(codes.atom_codes[:, index["hydrogens"]], [min(a.GetTotalNumHs(), 5) for a in atoms])
+    bonds = [bond for mol in reference for bond in mol.GetBonds()]
+    assert np.array_equal(codes.bond_codes[0::2, 1], [b.GetIsConjugated() for b in bonds])
+    assert np.array_equal(codes.bond_codes[0::2, 2], [b.IsInRing() for b in bonds])
 
 
 def test_expand_empty():
