@@ -19,7 +19,7 @@ def predict(
     smiles_col: str = typer.Option(None, help="SMILES column (detected when omitted)."),
     id_col: str = typer.Option(None, help="Id column (detected when omitted)."),
     chunk_size: int = typer.Option(5000),
-    workers: int = typer.Option(1, help="Worker processes (0 = all cores)."),
+    workers: int = typer.Option(1, help="Parallel workers, threads of this process (0 = all cores)."),
     seed: int = typer.Option(0, help="Recorded for reproducibility; prediction is deterministic."),
 ) -> None:
     """Every input row comes out in order, with predictions, uncertainty and an error column."""

@@ -53,7 +53,10 @@ def screen(
     top: int = typer.Option(100, help="Write the K best ranked rows to OUT.top.csv (0: none)."),
     diverse: int = typer.Option(0, help="Write K diverse picks among the best to OUT.diverse.csv."),
     chunk_size: int = typer.Option(2000, help="Molecules per chunk (unit of work and of resume)."),
-    workers: int = typer.Option(0, help="Worker processes (0 = all cores)."),
+    workers: int = typer.Option(0, help="Parallel workers (0 = all cores)."),
+    pool: str = typer.Option(
+        "threads", help="threads: one process, least memory; processes: one process per worker."
+    ),
     scheduler: str = typer.Option(None, help="Dask: 'local' (LocalCluster) or 'tcp://HOST:PORT'."),
     resume: bool = typer.Option(False, help="Continue an interrupted run of the same output."),
     seed: int = typer.Option(0, help="Seed of the diverse picker and the report's histogram sample."),
@@ -73,7 +76,7 @@ def screen(
     config = ScreenConfig(
         smiles_col=smiles_col, id_col=id_col, properties=_properties(properties), filters=filters,
         smarts=str(smarts) if smarts else None, filter_first=filter_first, standardize=standardize,
-        chunk_size=chunk_size, workers=workers, scheduler=scheduler)
+        chunk_size=chunk_size, workers=workers, pool=pool, scheduler=scheduler)
     ranking = RankingConfig(
         rank_by=_names(rank_by), ascending=ascending, acquisition=acquisition, kappa=kappa,
         threshold=threshold, weights=_weights(weights), pareto=pareto, top=top, diverse=diverse, seed=seed)

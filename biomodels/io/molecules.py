@@ -16,6 +16,7 @@ import gzip
 import io
 import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,6 +274,7 @@ _SANITIZE_WITHOUT_STEREO = (
 )
 
 
+_RDKIT_LOG_LOCK = threading.Lock()
 _LOG_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\]\s*")
 
 
@@ -316,7 +318,8 @@ class MoleculeParser:
 
     def parse_chunk(self, raws: Iterable[RawRecord]) -> list[MoleculeRecord]:
         records = []
-        with rdBase.BlockLogs(), rdBase.CaptureErrorLog() as capture:
+        # RDKit's log is process-wide: threads parsing at once would read each other's errors.
+        with _RDKIT_LOG_LOCK, rdBase.BlockLogs(), rdBase.CaptureErrorLog() as capture:
             seen = 0
             for raw in raws:
                 record = self._parse_one(raw)

@@ -38,10 +38,10 @@ from biomodels.chem.filters import (
     pass_column,
 )
 from biomodels.chem.properties import PROPERTIES, compute_properties
-from biomodels.exceptions import InputError
+from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
 from biomodels.io.ranges import LibraryRange, read_range
-from biomodels.screen.scoring import ScoringModel, load_run, map_with_models, score_parsed
+from biomodels.screen.scoring import POOLS, ScoringModel, load_run, map_with_models, score_parsed
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ class ScreenConfig:
             get a ``note``; they still appear in the output.
         standardize: standardise molecules before everything else (largest fragment, neutral).
         chunk_size: records per chunk: the unit of work, of memory and of resumable progress.
-        workers: processes (0 = every core); with a Dask scheduler, the local cluster's workers.
+        workers: parallel jobs (0 = every core); with a Dask scheduler, the local cluster's workers.
+        pool: ``"threads"`` (one process: one copy of the models, the least memory) or
+            ``"processes"`` (one process per worker); see :func:`map_with_models`.
         scheduler: None for this machine's process pool; ``"local"`` for a Dask ``LocalCluster``;
             ``"tcp://HOST:PORT"`` for a running Dask scheduler.
     """
@@ -82,6 +84,7 @@ class ScreenConfig:
     standardize: bool = False
     chunk_size: int = 2000
     workers: int = 0
+    pool: str = "threads"
     scheduler: str | None = None
 
     def __post_init__(self) -> None:
@@ -90,6 +93,8 @@ class ScreenConfig:
             PROPERTIES.get(name)  # unknown names fail here, listing the valid ones
         if self.chunk_size < 1:
             raise InputError(None, f"chunk size must be positive, got {self.chunk_size}")
+        if self.pool not in POOLS:
+            raise UnknownNameError("pool", self.pool, list(POOLS))
         if self.filter_first and not (self.filters or self.smarts):
             raise InputError(None, "filter-first needs filters or a SMARTS file")
 
@@ -103,7 +108,7 @@ class ScreenConfig:
     def output_options(self) -> dict[str, object]:
         """The settings that decide the output rows (a resumed run must use the same ones)."""
         options = asdict(self)
-        for key in ("workers", "scheduler"):  # where the rows are computed does not change them
+        for key in ("workers", "pool", "scheduler"):  # where the rows are computed does not change them
             options.pop(key)
         return options
 
@@ -198,7 +203,7 @@ def iter_chunks(
         return
     raw_chunks = iter_raw_chunks(library, config.smiles_col, config.id_col, config.chunk_size)
     items = ((i, raws) for i, raws in enumerate(raw_chunks) if i not in committed)
-    yield from map_with_models(job, items, models, config.workers)
+    yield from map_with_models(job, items, models, config.workers, pool=config.pool)
 
 
 def iter_screen(

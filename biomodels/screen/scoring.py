@@ -8,12 +8,13 @@ naming why a row could not be scored. Worker processes each load the models once
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
-from biomodels.exceptions import CheckpointError
+from biomodels.exceptions import CheckpointError, UnknownNameError
 from biomodels.featurize.batch import _ordered_map
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
 from biomodels.train.predictor import PREDICTOR_FILE, Prediction, Predictor, load_predictor
@@ -194,8 +195,11 @@ class ModelJob(Generic[T, R]):
         return self.job(self.load(), item)
 
 
+POOLS = ("threads", "processes")
+
+
 def map_with_models(job: ChunkJob, items: Iterable[T], models: Sequence[ScoringModel], workers: int = 1,
-                    executor: Executor | None = None) -> Iterator[R]:
+                    executor: Executor | None = None, pool: str = "threads") -> Iterator[R]:
     """Run ``job(models, item)`` over ``items``, results in input order, memory bounded.
 
     Args:
@@ -203,9 +207,15 @@ def map_with_models(job: ChunkJob, items: Iterable[T], models: Sequence[ScoringM
         items: consumed lazily; at most ``2 * workers`` are in flight.
         models: loaded runs; used as they are when scoring in this process, else reloaded
             once per worker process from their run directories.
-        workers: processes; 1 runs in this process, 0 uses every core.
-        executor: a ready executor (e.g. a Dask client's) to use instead of a process pool.
+        workers: parallel jobs; 1 runs in this process, 0 uses every core.
+        executor: a ready executor (e.g. a Dask client's) to use instead of a local pool.
+        pool: ``"threads"`` shares this process and its models: torch releases the GIL while
+            one thread runs the model, so another parses and featurises meanwhile, with one
+            copy of the imports and models in memory. ``"processes"`` runs fully parallel
+            worker processes, each loading its own copy.
     """
+    if pool not in POOLS:
+        raise UnknownNameError("pool", pool, list(POOLS))
     if workers == 0:
         workers = os.cpu_count() or 1
     remote = ModelJob(job, models)
@@ -215,8 +225,25 @@ def map_with_models(job: ChunkJob, items: Iterable[T], models: Sequence[ScoringM
     if workers <= 1:
         yield from _ordered_map(functools.partial(job, models), iter(items), None, 1)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=remote.load) as pool:
-        yield from _ordered_map(remote, iter(items), pool, 2 * workers)
+    if pool == "threads":
+        with _torch_threads(1), ThreadPoolExecutor(max_workers=workers) as threads:
+            yield from _ordered_map(functools.partial(job, models), iter(items), threads, 2 * workers)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=remote.load) as processes:
+        yield from _ordered_map(remote, iter(items), processes, 2 * workers)
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int) -> Iterator[None]:
+    """Run torch ops single-threaded inside: the parallelism comes from the job threads."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class RecordScorer:
@@ -244,7 +271,7 @@ def iter_scored_chunks(
     Args:
         models: loaded runs (see :func:`load_run`).
         library: any file :func:`~biomodels.io.read_molecules` reads.
-        workers: processes (each loads the models once); 1 scores in this process, 0 = all cores.
+        workers: parallel threads of this process; 1 scores in this thread, 0 = all cores.
         raw_chunks: read these chunks instead of ``library`` (used to resume mid-file).
     """
     chunks = raw_chunks if raw_chunks is not None else iter_raw_chunks(library, smiles_col, id_col,

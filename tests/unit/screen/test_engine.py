@@ -34,9 +34,12 @@ def test_every_row_once_with_invalid_rows(run_a, library, workers):
     assert out.loc[0, "id"] == "1" and out.loc[3, "id"] == "bad3"
 
 
-def test_process_pool_equals_in_process(run_a, library):
-    one = pd.concat(iter_screen([run_a], library, ScreenConfig(chunk_size=50, workers=1)), ignore_index=True)
-    two = pd.concat(iter_screen([run_a], library, ScreenConfig(chunk_size=50, workers=2)), ignore_index=True)
+@pytest.mark.parametrize("pool", ["threads", "processes"])
+def test_pools_equal_in_process(run_a, library, pool):
+    """Invalid rows keep their own RDKit reason when threads parse side by side."""
+    one = pd.concat(iter_screen([run_a], library, ScreenConfig(chunk_size=20, workers=1)), ignore_index=True)
+    config = ScreenConfig(chunk_size=20, workers=2, pool=pool)
+    two = pd.concat(iter_screen([run_a], library, config), ignore_index=True)
     pd.testing.assert_frame_equal(one, two)
 
 
@@ -84,6 +87,8 @@ def test_bad_settings_are_named():
         ScreenConfig(properties=["weight"])
     with pytest.raises(InputError, match="filter-first needs filters"):
         ScreenConfig(filter_first=True)
+    with pytest.raises(UnknownNameError, match="threads"):
+        ScreenConfig(pool="fibers")
 
 
 def test_every_exported_name_exists():
