@@ -362,7 +362,7 @@ class Bench:
         self.device = torch.device(args.device)
         self.quick = args.quick
         # warm-up runs, most runs, fewest runs, seconds after which a row stops early
-        self.timer = Timer(self.device, *((1, 9, 3, 0.3) if args.quick else (5, 30, 10, 2.0)))
+        self.timer = Timer(self.device, *((2, 15, 5, 0.3) if args.quick else (5, 30, 10, 2.0)))
         self.copy_gbps = copy_bandwidth(self.timer, (64 if args.quick else 1024) * 2**20)
         self.rows: list[Row] = []
         self.impls = ["kernels"] + (["kernels-torch"] if self.device.type == "cuda" else [])

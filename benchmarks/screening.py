@@ -8,7 +8,9 @@ streamed from the head of the gzipped MOSES training set into a work folder; the
 D-MPNN (hidden 300, depth 3) trained briefly on ESOL (accuracy is not the point).
 
 Variants:
-    score    prediction only (``properties=[]``), what ``chemprop predict`` does;
+    score    prediction only (``properties=[]``), what ``chemprop predict`` does, in one
+             process with ``--workers`` threads (the default pool);
+    score-processes  the same with one worker process per core;
     screen   the default properties (MW, cLogP, TPSA, HBD, HBA, rotatable bonds), the Lipinski
              filter, top 100 and the HTML report;
     dask     ``score`` on a Dask LocalCluster of ``--workers`` single-threaded workers.
@@ -44,6 +46,7 @@ CHEMPROP_MOL_PER_S = 867.0
 
 VARIANTS = {
     "score": {"properties": [], "report": False, "top": 100},
+    "score-processes": {"properties": [], "report": False, "top": 100, "pool": "processes"},
     "screen": {"filters": "lipinski", "report": True, "top": 100},
     "dask": {"properties": [], "report": False, "top": 100, "scheduler": "local"},
 }

@@ -16,22 +16,26 @@ def demo(
     ensemble: int = typer.Option(3, help="D-MPNN ensemble members."),
     epochs: int = typer.Option(25),
     top: int = typer.Option(20, help="How many top-ranked compounds to write."),
+    min_similarity: float = typer.Option(
+        0.3, help="Rank only compounds this similar (Tanimoto) to a training compound."
+    ),
     seed: int = typer.Option(0),
 ) -> None:
     """Train a D-MPNN ensemble on CHEMBL2321810 (RDKit-shipped) and screen RDKit's NCI library."""
-    result = run_demo(out, seed=seed, ensemble=ensemble, epochs=epochs, top=top, progress=True)
+    result = run_demo(out, seed, ensemble, epochs, top, progress=True, min_similarity=min_similarity)
     test = result.train.metrics["test"]["mean"]
     console.print(
         f"activity model: {ensemble} x D-MPNN, test RMSE {test['rmse']:.3f}, "
         f"R2 {test['r2']:.3f} ({result.train.seconds:.0f} s) -> {result.train.run_dir}"
     )
     console.print(
-        f"screened {result.screen.rows} NCI compounds ({result.screen.invalid} invalid); "
-        f"top {len(result.top)}:"
+        f"screened {result.screen.rows} NCI compounds ({result.screen.invalid} invalid), "
+        f"{result.in_domain} within Tanimoto {min_similarity:.2f} of a training compound; "
+        f"top {len(result.top)} of those:"
     )
     shown = result.top.head(10).assign(smiles=result.top["smiles"].str.slice(0, 48))
     console.print(
-        shown[["id", "predicted_Act", "uncertainty", "smiles"]].to_string(
+        shown[["id", "predicted_Act", "uncertainty", "train_similarity", "smiles"]].to_string(
             index=False, float_format=lambda v: f"{v:.2f}"
         ),
         soft_wrap=True,

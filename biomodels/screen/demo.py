@@ -16,6 +16,7 @@ import pandas as pd
 from rdkit import Chem, RDConfig
 from rdkit.Chem import Draw
 
+from biomodels.chem.similarity import nearest_similarity
 from biomodels.io.atomic import atomic_path
 from biomodels.screen.scoring import PredictSummary, predict_file
 from biomodels.train.run import TrainRunConfig, TrainRunResult, train_run
@@ -35,6 +36,7 @@ class DemoResult:
     top: pd.DataFrame
     top_csv: Path
     top_png: Path
+    in_domain: int
 
 
 def activity_table(out: Path) -> Path:
@@ -58,8 +60,15 @@ def run_demo(
     top: int = 20,
     library: str | Path = NCI_LIBRARY,
     progress: bool = False,
+    min_similarity: float = 0.3,
 ) -> DemoResult:
-    """Train a D-MPNN ensemble on CHEMBL2321810, screen the NCI library, rank the top compounds."""
+    """Train a D-MPNN ensemble on CHEMBL2321810, screen the NCI library, rank the top compounds.
+
+    Every scored row gets ``train_similarity``, its nearest-neighbour Tanimoto similarity to the
+    training set; only compounds at ``min_similarity`` or above are ranked, since predictions
+    far outside the training chemistry are extrapolations (see
+    :mod:`biomodels.chem.similarity`).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     data = activity_table(out)
@@ -76,11 +85,22 @@ def run_demo(
     scored_path = out / "nci_scored.parquet"
     summary = predict_file(trained.run_dir, library, scored_path, workers=min(2, os.cpu_count() or 1))
     scored = pd.read_parquet(scored_path)
+    valid = scored[scored["error"].isna()].copy()
+    training = pd.read_csv(data)["smiles"]
+    valid["train_similarity"] = nearest_similarity(
+        [Chem.MolFromSmiles(s) for s in valid["smiles"]], [Chem.MolFromSmiles(s) for s in training]
+    )
+    in_domain = valid[valid["train_similarity"] >= min_similarity]
+    logger.info(
+        "demo: %d of %d scored compounds within similarity %.2f of the training set",
+        len(in_domain),
+        len(valid),
+        min_similarity,
+    )
     best = (
-        scored[scored["error"].isna()]
-        .sort_values("Act", ascending=False)
+        in_domain.sort_values("Act", ascending=False)
         .head(top)
-        .loc[:, ["row", "id", "smiles", "Act", "Act_std"]]
+        .loc[:, ["row", "id", "smiles", "Act", "Act_std", "train_similarity"]]
         .rename(columns={"Act": "predicted_Act", "Act_std": "uncertainty"})
     )
     top_csv = out / "top_compounds.csv"
@@ -92,11 +112,13 @@ def run_demo(
         molsPerRow=5,
         subImgSize=(260, 220),
         legends=[
-            f"NCI {i}: {p:.2f} ± {u:.2f}"
-            for i, p, u in zip(best["id"], best["predicted_Act"], best["uncertainty"], strict=True)
+            f"NCI {i}: {p:.2f} ± {u:.2f} (sim {t:.2f})"
+            for i, p, u, t in zip(
+                best["id"], best["predicted_Act"], best["uncertainty"], best["train_similarity"], strict=True
+            )
         ],
     )
     with atomic_path(top_png) as tmp:
         image.save(tmp, format="PNG")
     logger.info("demo: screened %d NCI compounds; top %d in %s", summary.rows, len(best), top_csv)
-    return DemoResult(trained, summary, best, top_csv, top_png)
+    return DemoResult(trained, summary, best, top_csv, top_png, len(in_domain))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,28 +56,51 @@ class Prediction:
 
 @dataclass
 class Scaler:
-    """Per-column standardisation fitted on training rows; NaN ignored when fitting."""
+    """Per-column standardisation fitted on training rows; NaN ignored when fitting.
+
+    A ``bounded`` scaler also clips standardised values to the range the training rows span, so
+    that a molecule far outside it cannot blow up the model's input: RDKit's ``Ipc`` descriptor
+    reaches 1e13, which standardised to 3e5 on an ESOL scaffold split and gave an RMSE of 28.
+    """
 
     mean: np.ndarray
     scale: np.ndarray
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, values: np.ndarray) -> Scaler:
+    def fit(cls, values: np.ndarray, bounded: bool = False) -> Scaler:
         with np.errstate(all="ignore"):
             mean = np.nan_to_num(np.nanmean(values, axis=0))
             scale = np.nan_to_num(np.nanstd(values, axis=0), nan=1.0)
         scale[scale < 1e-8] = 1.0
-        return cls(mean.astype(np.float32), scale.astype(np.float32))
+        scaler = cls(mean.astype(np.float32), scale.astype(np.float32))
+        if bounded and len(values):
+            standardised = scaler.transform(values)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                scaler.low = np.nan_to_num(np.nanmin(standardised, axis=0)).astype(np.float32)
+                scaler.high = np.nan_to_num(np.nanmax(standardised, axis=0)).astype(np.float32)
+        return scaler
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        return ((values - self.mean) / self.scale).astype(np.float32)
+        standardised = ((values - self.mean) / self.scale).astype(np.float32)
+        if self.low is not None and self.high is not None:
+            np.clip(standardised, self.low, self.high, out=standardised)
+        return standardised
 
     def to_dict(self) -> dict[str, list[float]]:
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        data = {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        if self.low is not None and self.high is not None:
+            data.update(low=self.low.tolist(), high=self.high.tolist())
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, list[float]]) -> Scaler:
-        return cls(np.asarray(data["mean"], np.float32), np.asarray(data["scale"], np.float32))
+        def array(key: str) -> np.ndarray | None:
+            return np.asarray(data[key], np.float32) if key in data else None
+
+        return cls(array("mean"), array("scale"), array("low"), array("high"))
 
 
 def _loss_for(config: ModelConfig):
@@ -143,7 +167,7 @@ class GNNPredictor:
         if self.extra_features and extra is None:
             extra = table.extra if table.extra is not None else self._extra_from_smiles(table.smiles)
         if extra is not None:
-            self.feature_scaler_ = Scaler.fit(extra[split.train])
+            self.feature_scaler_ = Scaler.fit(extra[split.train], bounded=True)
             extra = np.nan_to_num(self.feature_scaler_.transform(extra))
             self.model.extra_dim = extra.shape[1]
         monitor, mode = (
