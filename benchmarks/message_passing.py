@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import random
 import statistics
@@ -45,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv, GINConv
@@ -155,7 +157,7 @@ def reverse_edges(edge_index: Tensor, num_nodes: int) -> Tensor | None:
 
 
 def load_molgraphs(path: Path, max_molecules: int | None) -> Graph:
-    data = torch.load(path, map_location="cpu")
+    data = torch.load(path, map_location="cpu", weights_only=True)
     edge_index, num_nodes = data["edge_index"].long(), int(data["num_nodes"])
     batch = data.get("batch")
     if batch is not None and max_molecules is not None:
@@ -170,36 +172,25 @@ def load_molgraphs(path: Path, max_molecules: int | None) -> Graph:
 
 
 def make_molgraphs(smiles_path: Path, out: Path) -> None:
-    """Bond graphs of the SMILES in a CSV/.smi file (first column), saved for --molgraphs."""
-    import csv
+    """Bond graphs of a molecule file (any format biomodels reads, e.g. hiv.csv.gz), for --molgraphs."""
+    from biomodels.featurize import iter_featurized_chunks
+    from biomodels.featurize.graph import GraphArrays
 
-    from rdkit import Chem, RDLogger
-
-    RDLogger.DisableLog("rdApp.*")
-    with open(smiles_path, newline="") as handle:
-        rows = [r[0] for r in csv.reader(handle, delimiter="\t" if smiles_path.suffix == ".smi"
-                                         else ",") if r]  # fmt: skip
-    bonds, sizes = [], []
-    for smiles in rows:
-        mol = Chem.MolFromSmiles(smiles)
-        if mol is None or mol.GetNumAtoms() == 0:
-            continue
-        pairs = [(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()]
-        offset = sum(sizes)
-        bonds += [(u + offset, v + offset) for u, v in pairs]
-        sizes.append(mol.GetNumAtoms())
-    bond_index = torch.tensor(bonds, dtype=torch.long).t().reshape(2, -1)
-    edge_index = torch.stack([bond_index, bond_index.flip(0)], 2).reshape(2, -1)
+    chunks = iter_featurized_chunks(smiles_path, "graph", workers=os.cpu_count() or 1)
+    graphs = GraphArrays.concat([chunk.features for chunk in chunks])
+    offsets = np.repeat(graphs.atom_ptr[:-1], np.diff(graphs.edge_ptr))
+    edge_index = torch.from_numpy(graphs.edge_index + offsets)  # edges 2k, 2k + 1 are a bond's pair
+    sizes = torch.from_numpy(np.diff(graphs.atom_ptr))
     torch.save(
         {
             "edge_index": edge_index,
-            "num_nodes": sum(sizes),
+            "num_nodes": int(graphs.atom_ptr[-1]),
             "rev_edge_index": torch.arange(edge_index.size(1)) ^ 1,
-            "batch": torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes)),
+            "batch": torch.repeat_interleave(torch.arange(len(sizes)), sizes),
         },
         out,
     )
-    print(f"wrote {len(sizes)} molecules, {sum(sizes)} atoms, {edge_index.size(1)} edges to {out}")
+    print(f"wrote {len(sizes)} molecules, {int(sizes.sum())} atoms, {edge_index.size(1)} edges to {out}")
 
 
 def build_graphs(args: argparse.Namespace) -> list[Graph]:
