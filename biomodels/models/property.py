@@ -26,8 +26,8 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch_geometric.data import Batch
 
+from biomodels.data.graphs import MoleculeBatch as Batch
 from biomodels.featurize.graph import ATOM_DIM, BOND_DIM
 from biomodels.nn import ENCODERS, HEADS, READOUTS
 

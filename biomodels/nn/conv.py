@@ -9,7 +9,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch_geometric.utils import softmax
 
 from biomodels.nn.aggregation import aggregate, segment_sum
 
@@ -98,6 +97,8 @@ class GATv2Conv(nn.Module):
         source = self.lin_src(h).view(shape)
         z = source[src] + self.lin_dst(h).view(shape)[dst] + self.lin_edge(edge_attr).view(shape)
         score = (F.leaky_relu(z, self.negative_slope) * self.att).sum(-1)
+        from torch_geometric.utils import softmax  # PyG is imported only where used
+
         alpha = softmax(score, dst, num_nodes=n)
         heads = [aggregate(source[:, k], edge_index, n, "sum", alpha[:, k])
                  for k in range(self.heads)]

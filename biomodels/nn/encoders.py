@@ -11,18 +11,18 @@ Batches are those of :func:`biomodels.data.graphs.collate_graphs`: ``x``, ``edge
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch_geometric.data import Batch
-from torch_geometric.nn.models import AttentiveFP
-from torch_geometric.utils import add_self_loops
 
 from biomodels.nn.aggregation import dmpnn_message, segment_sum
 from biomodels.nn.conv import GATv2Conv, GCNConv, GINEConv, gcn_norm
 from biomodels.registry import Registry
+
+if TYPE_CHECKING:
+    from biomodels.data.graphs import MoleculeBatch as Batch
 
 ENCODERS: Registry[type[Encoder]] = Registry("encoder")
 
@@ -149,6 +149,8 @@ class GATEncoder(StackedEncoder):
         return GATv2Conv(hidden, bond_dim, heads=self.heads)
 
     def graph_inputs(self, batch: Batch) -> tuple[torch.Tensor, ...]:
+        from torch_geometric.utils import add_self_loops  # PyG is imported only where used
+
         return add_self_loops(batch.edge_index, batch.edge_attr, fill_value="mean",
                               num_nodes=batch.x.shape[0])
 
@@ -170,6 +172,8 @@ class AttentiveFPEncoder(Encoder):
 
     def __init__(self, atom_dim: int, bond_dim: int, hidden: int = 300, depth: int = 3,
                  dropout: float = 0.0, timesteps: int = 2):
+        from torch_geometric.nn.models import AttentiveFP
+
         super().__init__(hidden, depth)
         self.net = AttentiveFP(atom_dim, hidden, hidden, bond_dim, num_layers=depth,
                                num_timesteps=timesteps, dropout=dropout)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch_geometric.utils import softmax
 
 from biomodels.nn.aggregation import segment_sum
 from biomodels.registry import Registry
@@ -53,5 +52,7 @@ class AttentionReadout(nn.Module):
         self.gate = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, 1))
 
     def forward(self, h: torch.Tensor, index: torch.Tensor, num_graphs: int) -> torch.Tensor:
+        from torch_geometric.utils import softmax  # PyG is imported only where used
+
         weight = softmax(self.gate(h), index, num_nodes=num_graphs)
         return segment_sum(weight * h, index, num_graphs)
