@@ -112,7 +112,7 @@ def run_demo(
         molsPerRow=5,
         subImgSize=(260, 220),
         legends=[
-            f"NCI {i}: {p:.2f} ± {u:.2f} (sim {t:.2f})"
+            f"NCI {i}: {p:.2f} +/- {u:.2f} (sim {t:.2f})"
             for i, p, u, t in zip(
                 best["id"], best["predicted_Act"], best["uncertainty"], best["train_similarity"], strict=True
             )
