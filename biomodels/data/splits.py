@@ -35,7 +35,6 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from rdkit import Chem
 from rdkit.Chem.Scaffolds.MurckoScaffold import MurckoScaffoldSmiles
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from biomodels.exceptions import InputError
 from biomodels.registry import Registry
@@ -313,6 +312,8 @@ def kfold(
         raise ValueError(f"val_size must be in [0, 1 - 1/k] = [0, {1 - 1 / k:.4g}], got {val_size}")
     sizes = (max(0.0, 1 - 1 / k - val_size), val_size, 1 / k)
     rel_val = min(1.0, val_size * k / (k - 1))  # the validation share of a fold's remaining items
+    from sklearn.model_selection import KFold, StratifiedKFold  # kept out of every model-loading process
+
     rng = np.random.default_rng(seed)
     if stratify_labels is None:
         strata, method = None, "kfold"

@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rdkit import Chem
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from biomodels.exceptions import CheckpointError, InputError
 from biomodels.featurize.molecular import MorganCountFeaturizer
+
+if TYPE_CHECKING:  # scikit-learn is imported only to train (loading reads plain arrays)
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 FORMAT = "biomodels.random_forest/1"
 _TREE_KEYS = ("roots", "left", "right", "feature", "threshold", "value")
@@ -60,6 +63,8 @@ class RandomForestBaseline:
             raise ValueError(f"unknown task {self.task!r}; choose one of: binary, regression")
         x = self._fingerprints(mols)
         y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor  # only to train
+
         forest_type = RandomForestRegressor if self.task == "regression" else RandomForestClassifier
         options = {"max_features": self.max_features} if self.max_features is not None else {}
         self.forests_ = []
@@ -123,6 +128,8 @@ class RandomForestBaseline:
 
 def _flatten(forest: RandomForestRegressor | RandomForestClassifier) -> dict[str, np.ndarray]:
     """Concatenate the nodes of all trees; child indices become global, leaves have -1."""
+    from sklearn.ensemble import RandomForestClassifier
+
     parts: dict[str, list[np.ndarray]] = {key: [] for key in _TREE_KEYS}
     offset = 0
     for estimator in forest.estimators_:

@@ -27,7 +27,6 @@ from biomodels.io.atomic import atomic_path
 from biomodels.io.molecules import iter_raw_chunks
 from biomodels.screen.engine import ScreenConfig, ScreenJob, iter_chunks, load_models
 from biomodels.screen.ranking import Ranker, RankingConfig, pick_diverse
-from biomodels.screen.report import write_screen_report
 from biomodels.screen.resume import PartStore, run_manifest
 from biomodels.screen.scoring import ScoringModel, prediction_columns
 from biomodels.screen.summary import OutputStats, ScreenSummary
@@ -109,6 +108,8 @@ def screen(
         stats.rows - screened)
     _write_side_outputs(summary, ranker, ranking)
     if report:
+        from biomodels.screen.report import write_screen_report  # matplotlib: only the parent needs it
+
         settings = {"run_dirs": [str(d) for d in run_dirs], "library": str(library), "out": str(out),
                     "screen": asdict(config), "ranking": asdict(ranking), "resumed": resume}
         summary.report = write_screen_report(side_outputs(out)["report"], summary, stats.sample, settings)

@@ -4,6 +4,9 @@
 ``y_true`` is ``n x T`` with NaN for missing labels, which are skipped task by task. A metric that
 is undefined for a task (ROC-AUC on a task whose observed labels are all one class) is NaN there,
 left out of the mean over tasks, and explained in the result's ``notes``.
+
+scikit-learn and scipy are imported inside the functions that use them: this module is imported
+by every process that loads a model, and most of those (screening workers) never score one.
 """
 
 from __future__ import annotations
@@ -14,9 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
-from sklearn import metrics as skm
-from sklearn.exceptions import UndefinedMetricWarning
 
 __all__ = [
     "TASKS",
@@ -36,6 +36,8 @@ CALIBRATION_LEVELS = np.linspace(0.01, 0.99, 99)
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """RMSE, MAE and R2 of 1-D arrays without missing values."""
+    from sklearn import metrics as skm
+
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
     return {
         "rmse": float(math.sqrt(skm.mean_squared_error(y_true, y_pred))),
@@ -55,6 +57,9 @@ def binary_metrics(y_true: np.ndarray, y_prob: np.ndarray, threshold: float = 0.
     Returns:
         The five metrics; the two AUCs are NaN when ``y_true`` holds a single class.
     """
+    from sklearn import metrics as skm
+    from sklearn.exceptions import UndefinedMetricWarning
+
     y_true = np.asarray(y_true).astype(int)
     y_prob = np.asarray(y_prob, float)
     y_hat = (y_prob >= threshold).astype(int)
@@ -86,6 +91,9 @@ def multiclass_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict[str, float
         in ``y_true`` (scikit-learn's ``multi_class="ovr"`` when all are present); NaN when
         fewer than two classes are present.
     """
+    from sklearn import metrics as skm
+    from sklearn.exceptions import UndefinedMetricWarning
+
     y_true = np.asarray(y_true).astype(int)
     probs = np.asarray(probs, float)
     present = np.unique(y_true)
@@ -114,6 +122,8 @@ def interval_coverage(
     Returns:
         One observed fraction per level; a calibrated model has coverage close to ``levels``.
     """
+    from scipy import stats
+
     half_width = stats.norm.ppf(0.5 + np.asarray(levels)[:, None] / 2) * np.asarray(y_std)[None]
     inside = np.abs(np.asarray(y_true) - np.asarray(y_pred))[None] <= half_width
     return inside.mean(axis=1)
@@ -136,6 +146,8 @@ def calibration_metrics(y_true: np.ndarray, y_pred: np.ndarray, y_std: np.ndarra
         ``y_std`` (positive when larger uncertainty goes with larger error; NaN when either is
         constant), and ``miscalibration_area`` (see :func:`miscalibration_area`).
     """
+    from scipy import stats
+
     abs_error = np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float))
     y_std = np.asarray(y_std, float)
     constant = np.ptp(abs_error) == 0 or np.ptp(y_std) == 0
