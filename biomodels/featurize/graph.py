@@ -39,6 +39,8 @@ import torch
 from rdkit import Chem
 from rdkit.Chem import rdchem
 
+from biomodels.io.molecules import has_stereo_marks
+
 ELEMENTS = (1, 5, 6, 7, 8, 9, 11, 14, 15, 16, 17, 19, 34, 35, 53)
 _HYBRIDISATIONS = (
     rdchem.HybridizationType.S,
@@ -159,10 +161,6 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
-def _has_stereo_marks(smiles: str | None) -> bool:
-    return smiles is None or "@" in smiles or "/" in smiles or "\\" in smiles
-
-
 
 
 def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None) -> GraphArrays:
@@ -201,7 +199,7 @@ def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | No
         conj_all.extend(map(_Bond.GetIsConjugated, bonds))
         bring_all.extend(map(_Bond.IsInRing, bonds))
         charge_all.extend(map(_Atom.GetFormalCharge, atoms))
-        if _has_stereo_marks(hint):
+        if has_stereo_marks(hint):
             chiral_all.extend(map(chiral_code, map(_Atom.GetChiralTag, atoms), [3] * len(atoms)))
             stereo_all.extend(map(stereo_code, map(_Bond.GetStereo, bonds), [0] * len(bonds)))
         else:

@@ -250,6 +250,18 @@ def iter_raw_chunks(
         raise InputError(path, f"unknown format {fmt!r}; supported: {', '.join(FORMATS)}")
 
 
+_SANITIZE_WITHOUT_STEREO = (
+    Chem.SanitizeFlags.SANITIZE_ALL
+    ^ Chem.SanitizeFlags.SANITIZE_CLEANUPCHIRALITY
+    ^ Chem.SanitizeFlags.SANITIZE_CLEANUPATROPISOMERS
+)
+
+
+def has_stereo_marks(smiles: str | None) -> bool:
+    """Whether a SMILES may carry stereo (``@``, ``/``, ``\\``); True when it is unknown."""
+    return smiles is None or "@" in smiles or "/" in smiles or "\\" in smiles
+
+
 def smiles_to_mol(smiles: str) -> Chem.Mol | None:
     """Parse and sanitise a SMILES string; same molecule as ``Chem.MolFromSmiles``, faster.
 
@@ -259,19 +271,12 @@ def smiles_to_mol(smiles: str) -> Chem.Mol | None:
     marks. Returns ``None`` when the SMILES does not parse (the reason is in RDKit's error log)
     and raises RDKit's sanitisation exceptions (valence, kekulisation) with their message.
     """
-    if "@" in smiles or "/" in smiles or "\\" in smiles or "[H" in smiles or "[2H" in smiles:
+    if has_stereo_marks(smiles) or "[H" in smiles or "[2H" in smiles:
         return Chem.MolFromSmiles(smiles)
     mol = Chem.MolFromSmiles(smiles, sanitize=False)
     if mol is not None:
         Chem.SanitizeMol(mol, _SANITIZE_WITHOUT_STEREO)
     return mol
-
-
-_SANITIZE_WITHOUT_STEREO = (
-    Chem.SanitizeFlags.SANITIZE_ALL
-    ^ Chem.SanitizeFlags.SANITIZE_CLEANUPCHIRALITY
-    ^ Chem.SanitizeFlags.SANITIZE_CLEANUPATROPISOMERS
-)
 
 
 _RDKIT_LOG_LOCK = threading.Lock()
