@@ -46,12 +46,10 @@ class MoleculeBatch:
 
     def to(self, device: torch.device | str) -> MoleculeBatch:
         """The same batch with every tensor on ``device``."""
-        moved = {
-            f.name: value.to(device) if isinstance(value, torch.Tensor) else value
-            for f in dataclasses.fields(self)
-            for value in [getattr(self, f.name)]
-        }
-        return MoleculeBatch(**moved)
+        tensors = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return dataclasses.replace(
+            self, **{name: t.to(device) for name, t in tensors.items() if isinstance(t, torch.Tensor)}
+        )
 
 
 def collate_graphs(
