@@ -18,20 +18,21 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="session")
-def pneumonia_path(shared_data: Path) -> Path:
-    path = shared_data / "medical" / "pneumoniamnist.npz"
+def _medical_file(shared_data: Path, name: str) -> Path:
+    path = shared_data / "medical" / name
     if not path.is_file():
         pytest.skip(f"{path} not found")
     return path
+
+
+@pytest.fixture(scope="session")
+def pneumonia_path(shared_data: Path) -> Path:
+    return _medical_file(shared_data, "pneumoniamnist.npz")
 
 
 @pytest.fixture(scope="session")
 def symptoms_path(shared_data: Path) -> Path:
-    path = shared_data / "medical" / "symptom2disease.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    return path
+    return _medical_file(shared_data, "symptom2disease.csv")
 
 
 @pytest.fixture(scope="session")
