@@ -652,16 +652,16 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     for graph in build_graphs(args):
         bench.run_graph(graph, feature_sizes, list(DTYPES))
+        if args.json:  # after every graph, so a run cut short still leaves its rows
+            payload = {
+                "title": title, "device": args.device, "device_name": device_name,
+                "backend": backend, "quick": args.quick, "copy_gbps": bench.copy_gbps,
+                "torch": torch.__version__, "threads": torch.get_num_threads(),
+                "rows": [asdict(r) for r in bench.rows],
+            }  # fmt: skip
+            args.json.write_text(json.dumps(payload, indent=1))
     print_table(bench.rows, title)
     print(f"total {time.perf_counter() - started:.1f} s")
-    if args.json:
-        payload = {
-            "title": title, "device": args.device, "device_name": device_name,
-            "backend": backend, "quick": args.quick, "copy_gbps": bench.copy_gbps,
-            "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "rows": [asdict(r) for r in bench.rows],
-        }  # fmt: skip
-        args.json.write_text(json.dumps(payload, indent=1))
     if args.png:
         write_png(bench.rows, args.png, title)
 

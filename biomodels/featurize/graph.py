@@ -39,6 +39,8 @@ import torch
 from rdkit import Chem
 from rdkit.Chem import rdchem
 
+from biomodels.featurize.arrays import concat_ranges
+from biomodels.featurize.rdkit_pickle import decode_mols
 from biomodels.io.molecules import has_stereo_marks
 
 ELEMENTS = (1, 5, 6, 7, 8, 9, 11, 14, 15, 16, 17, 19, 34, 35, 53)
@@ -90,6 +92,23 @@ _HYBRIDISATION_CODE = {h: i for i, h in enumerate(_HYBRIDISATIONS)}
 _CHIRAL_CODE = {c: i for i, c in enumerate(_CHIRAL_TAGS)}
 _STEREO_CODE = {s: i for i, s in enumerate(_BOND_STEREO)}
 
+
+def _code_table(codes: dict, other: int) -> np.ndarray:
+    """``table[int(rdkit_enum)]`` -> code, ``other`` for values outside ``codes``."""
+    table = np.full(256, other, dtype=np.int64)
+    for value, code in codes.items():
+        table[int(value)] = code
+    return table
+
+
+# The same codes indexed by RDKit's integer enum values, for the pickle reader's arrays.
+_HYBRIDISATION_CODE_OF = _code_table(_HYBRIDISATION_CODE, len(_HYBRIDISATIONS))
+_CHIRAL_CODE_OF = _code_table(_CHIRAL_CODE, len(_CHIRAL_TAGS))
+_STEREO_CODE_OF = _code_table(_STEREO_CODE, 0)
+_BOND_ORDER_OF = np.zeros(256)  # what Bond.GetBondTypeAsDouble gives; other types never get here
+_BOND_ORDER_OF[[int(rdchem.BondType.SINGLE), int(rdchem.BondType.DOUBLE)]] = (1.0, 2.0)
+_BOND_ORDER_OF[[int(rdchem.BondType.TRIPLE), int(rdchem.BondType.AROMATIC)]] = (3.0, 1.5)
+
 _Atom, _Bond = rdchem.Atom, rdchem.Bond
 
 
@@ -122,8 +141,8 @@ class GraphArrays:
         idx = np.asarray(indices, dtype=np.int64)
         n_atoms = self.atom_ptr[idx + 1] - self.atom_ptr[idx]
         n_edges = self.edge_ptr[idx + 1] - self.edge_ptr[idx]
-        atoms = _ranges(self.atom_ptr[idx], n_atoms)
-        edges = _ranges(self.edge_ptr[idx], n_edges)
+        atoms = concat_ranges(self.atom_ptr[idx], n_atoms)
+        edges = concat_ranges(self.edge_ptr[idx], n_edges)
         return GraphArrays(
             self.atom_codes[atoms],
             self.atom_mass[atoms],
@@ -152,28 +171,49 @@ class GraphArrays:
         )
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenate ``arange(s, s + n)`` for each start/length pair, vectorised."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.arange(total, dtype=np.int64) + offsets
-
-
-
-
 def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None) -> GraphArrays:
-    """Integer-code the graphs of ``mols`` (all must be valid molecules).
+    """Integer-code the graphs of ``mols`` (all must be valid, sanitised molecules).
+
+    Fields are read from RDKit's binary pickle of each molecule (:mod:`.rdkit_pickle`), a whole
+    chunk at once; the few molecules that reader does not cover (over 255 atoms, query atoms,
+    unusual bond types, another pickle version) go through RDKit's atom and bond objects.
 
     Args:
         mols: RDKit molecules.
-        smiles: the SMILES each molecule was parsed from, if known. Used only as a hint: a
-            SMILES without ``@``, ``/``, ``\\`` has no stereo tags, so those RDKit calls are
-            skipped. (Charges get no such shortcut: sanitisation charges ``N(=O)=O``.) Pass
-            ``None`` when unsure.
+        smiles: the SMILES each molecule was parsed from, if known: a hint for the object path
+            (a SMILES without ``@``, ``/``, ``\\`` has no stereo tags to ask for). ``None`` when
+            unsure.
     """
+    decoded = decode_mols(mols)
+    graphs = _assemble(
+        decoded.n_atoms,
+        decoded.n_bonds,
+        decoded.atomic_num,
+        decoded.total_hs,
+        _HYBRIDISATION_CODE_OF[decoded.hybridization],
+        decoded.formal_charge,
+        _CHIRAL_CODE_OF[decoded.chiral_tag],
+        decoded.begin,
+        decoded.end,
+        _BOND_ORDER_OF[decoded.bond_type],
+        decoded.conjugated,
+        decoded.bond_in_ring,
+        _STEREO_CODE_OF[decoded.bond_stereo],
+    )
+    if len(decoded.unsupported) == 0:
+        return graphs
     hints = smiles if smiles is not None else [None] * len(mols)
+    others = _featurize_with_objects(
+        [mols[i] for i in decoded.unsupported], [hints[i] for i in decoded.unsupported]
+    )
+    position = np.empty(len(mols), np.int64)  # where each input molecule sits in the concat
+    position[decoded.molecules] = np.arange(len(decoded.molecules))
+    position[decoded.unsupported] = len(decoded.molecules) + np.arange(len(decoded.unsupported))
+    return GraphArrays.concat([graphs, others]).take(position)
+
+
+def _featurize_with_objects(mols: Sequence[Chem.Mol], hints: Sequence[str | None]) -> GraphArrays:
+    """The same codes as :func:`featurize_graphs`, asked of RDKit's atom and bond objects."""
     # Typed arrays: extended straight from the RDKit getters and read by numpy without a copy.
     z_all, hs_all, hyb_all, charge_all, chiral_all = (array("h") for _ in range(5))
     begin_all, end_all = array("i"), array("i")
@@ -182,9 +222,6 @@ def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | No
     n_atoms = np.empty(len(mols), np.int64)
     n_bonds = np.empty(len(mols), np.int64)
     hyb_code, chiral_code, stereo_code = (_HYBRIDISATION_CODE.get, _CHIRAL_CODE.get, _STEREO_CODE.get)
-    # Atom and bond wrappers are the dominant cost: GetAtomWithIdx makes them about a third
-    # faster than iterating GetAtoms(), and atom aromaticity and ring membership are read off
-    # the bonds in _assemble instead of asking every atom.
     for index, (mol, hint) in enumerate(zip(mols, hints, strict=True)):
         atoms = list(map(mol.GetAtomWithIdx, range(mol.GetNumAtoms())))
         bonds = list(map(mol.GetBondWithIdx, range(mol.GetNumBonds())))

@@ -24,11 +24,18 @@ TOLERANCE = {
 
 
 def reference_aggregate(x, edge_index, num_nodes, reduce, edge_weight=None):
-    """float64 ``y[i] = reduce_{e: dst_e = i} w_e x[src_e]``; 0 where there are no in-edges."""
+    """float64 ``y[i] = reduce_{e: dst_e = i} w_e x[src_e]``; 0 where there are no in-edges.
+
+    Weighted max takes its products rounded to fp32, as the kernels compute them: two products
+    a rounding apart can swap order in float64, which moves the max's gradient to another input.
+    """
     src, dst = edge_index.long()
     messages = x.double()[src]
     if edge_weight is not None:
-        messages = messages * edge_weight.double()[:, None]
+        if reduce == "max":
+            messages = (messages.float() * edge_weight.float()[:, None]).double()
+        else:
+            messages = messages * edge_weight.double()[:, None]
     out = torch.zeros(num_nodes, x.size(1), dtype=torch.float64, device=x.device)
     if reduce == "max":
         index = dst[:, None].expand_as(messages)
