@@ -30,6 +30,7 @@ reverse of edge ``e`` is ``e ^ 1``: what a D-MPNN needs to subtract the reverse 
 
 from __future__ import annotations
 
+import logging
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ _BOND_ORDER_OF[[int(rdchem.BondType.SINGLE), int(rdchem.BondType.DOUBLE)]] = (1.
 _BOND_ORDER_OF[[int(rdchem.BondType.TRIPLE), int(rdchem.BondType.AROMATIC)]] = (3.0, 1.5)
 
 _Atom, _Bond = rdchem.Atom, rdchem.Bond
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -202,6 +204,7 @@ def featurize_graphs(mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | No
     )
     if len(decoded.unsupported) == 0:
         return graphs
+    logger.debug("%d of %d molecules featurised through RDKit objects", len(decoded.unsupported), len(mols))
     hints = smiles if smiles is not None else [None] * len(mols)
     others = _featurize_with_objects(
         [mols[i] for i in decoded.unsupported], [hints[i] for i in decoded.unsupported]

@@ -26,6 +26,7 @@ from biomodels.featurize.arrays import concat_ranges
 
 PICKLE_VERSION_MAJOR = 16
 _HEADER_BYTES = 30  # endian id, VERSION tag, 3 version ints, atom and bond counts, flag, BEGINATOM
+_ENDIAN_ID = 0xDEADBEEF - 2**32  # as a signed 32-bit integer
 _BEGIN_ATOM, _BEGIN_BOND, _END_MOL = 1, 11, 22
 _SINGLE, _SP3 = 1, 4  # the bond type and hybridisation that a record leaves out
 
@@ -88,7 +89,8 @@ def decode_pickles(pickles: Sequence[bytes]) -> DecodedPickles:
 
     ok = lengths >= _HEADER_BYTES
     safe = np.where(ok, starts, 0)
-    ok &= (_int32(buf, safe + 8) == PICKLE_VERSION_MAJOR) & (buf[safe + 29] == _BEGIN_ATOM)
+    ok &= (_int32(buf, safe) == _ENDIAN_ID) & (_int32(buf, safe + 8) == PICKLE_VERSION_MAJOR)
+    ok &= buf[safe + 29] == _BEGIN_ATOM
     n_atoms = np.where(ok, _int32(buf, safe + 20), 0)
     n_bonds = np.where(ok, _int32(buf, safe + 24), 0)
     ok &= (n_atoms >= 0) & (n_atoms <= 255) & (n_bonds >= 0) & (n_bonds <= 255 * 8)
