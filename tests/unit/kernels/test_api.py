@@ -12,6 +12,7 @@ import torch
 from torch_geometric.utils import scatter
 
 import biomodels.kernels as kernels
+import biomodels.kernels.ops as ops
 from biomodels.exceptions import UnknownNameError
 from biomodels.kernels import (
     KernelUnavailableError,
@@ -30,6 +31,18 @@ def test_every_exported_name_exists():
 def test_auto_backend_uses_torch_on_cpu():
     assert resolve_backend("auto", torch.device("cpu")) == "torch"
     assert resolve_backend("torch", torch.device("cpu")) == "torch"
+
+
+def test_auto_backend_on_cuda_keeps_fp32_sums_on_cusparse(monkeypatch):
+    monkeypatch.setattr(ops, "WITH_TRITON", True)
+    cuda = torch.device("cuda")
+    assert resolve_backend("auto", cuda, "sum", torch.float32) == "torch"
+    assert resolve_backend("auto", cuda, "mean", torch.float32) == "torch"
+    assert resolve_backend("auto", cuda, "max", torch.float32) == "triton"
+    assert resolve_backend("auto", cuda, "sum", torch.bfloat16) == "triton"
+    assert resolve_backend("auto", cuda) == "triton"
+    monkeypatch.setattr(ops, "WITH_TRITON", False)
+    assert resolve_backend("auto", cuda, "max", torch.float32) == "torch"
 
 
 def test_unknown_names_list_the_choices():
