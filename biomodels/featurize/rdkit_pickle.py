@@ -101,7 +101,7 @@ def decode_pickles(pickles: Sequence[bytes]) -> DecodedPickles:
     n_bonds = np.where(ok, n_bonds, 0)  # counts match what was walked
     bond_at, pos, bad = _walk_bonds(buf, pos + 1, n_bonds, last)
     ok &= ~bad & _IS_RING_TAG[buf[pos]]
-    ring_atoms, ring_ptr, pos, bad = _walk_rings(buf, np.where(ok, pos + 1, last), ok, last)
+    n_rings, ring_start, ring_size, pos, bad = _walk_rings(buf, np.where(ok, pos + 1, last), ok, last)
     ok &= ~bad & (pos < last) & (buf[last] == _END_MOL)  # the walk ended inside a whole pickle
 
     keep = np.flatnonzero(ok)
@@ -114,7 +114,7 @@ def decode_pickles(pickles: Sequence[bytes]) -> DecodedPickles:
     in_ring = _bonds_in_rings(
         bond_fields["begin"] + atom_offset,
         bond_fields["end"] + atom_offset,
-        *_select_rings(ring_atoms, ring_ptr, n_atoms, keep),
+        *_ring_atoms(buf, n_rings, ring_start, ring_size, n_atoms, keep),
     )
     return DecodedPickles(
         molecules=keep,
@@ -198,27 +198,19 @@ def _per_molecule(flags: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _walk_rings(buf, pos, ok, last):
-    """Atoms of every ring (flat, ring order), ring offsets, end positions, molecules not covered."""
+    """Ring count per molecule, each ring's first atom byte and size, end positions, molecules
+    not covered. A ring record is its size then its atom indices, in ring order."""
     n_rings = np.where(ok, _int32(buf, pos), 0)
     bad = (n_rings < 0) | (n_rings > 1024)
     n_rings = np.where(bad, 0, n_rings)
-    pos = np.minimum(pos + 4, last)
-    ring_start = np.zeros(int(n_rings.sum()), np.int64)
-    ring_size = np.zeros(len(ring_start), np.int64)
-    first = np.cumsum(n_rings) - n_rings
-    for step, mols in _lockstep(n_rings):
-        p = pos[mols]
-        size = buf[p].astype(np.int64)
-        ring_start[first[mols] + step] = p + 1
-        ring_size[first[mols] + step] = size
-        bad[mols] |= size < 3
-        pos[mols] = np.minimum(p + 1 + size, last[mols])
-    atoms = buf[concat_ranges(ring_start, ring_size)].astype(np.int64)
-    ring_ptr = np.zeros(len(ring_size) + 1, np.int64)
-    np.cumsum(ring_size, out=ring_ptr[1:])
-    per_molecule = np.zeros(len(n_rings) + 1, np.int64)
-    np.cumsum(n_rings, out=per_molecule[1:])
-    return atoms, (ring_ptr, per_molecule), pos, bad
+    record_at, pos = _walk(buf, np.minimum(pos + 4, last), n_rings, last, _ring_record_length)
+    sizes = buf[record_at].astype(np.int64)
+    bad |= _per_molecule(sizes < 3, n_rings)
+    return n_rings, record_at + 1, sizes, pos, bad
+
+
+def _ring_record_length(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    return 1 + buf[at].astype(np.int64)
 
 
 def _atom_fields(buf: np.ndarray, at: np.ndarray) -> dict[str, np.ndarray]:
@@ -259,17 +251,14 @@ def _select(counts: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return concat_ranges(first[keep], counts[keep])
 
 
-def _select_rings(ring_atoms, ring_ptrs, n_atoms, keep):
-    """Ring atoms of the kept molecules, as global atom indices, with their ring offsets."""
-    ring_ptr, per_molecule = ring_ptrs
-    rings = concat_ranges(per_molecule[keep], per_molecule[keep + 1] - per_molecule[keep])
-    sizes = ring_ptr[rings + 1] - ring_ptr[rings]
-    atoms = ring_atoms[concat_ranges(ring_ptr[rings], sizes)]
+def _ring_atoms(buf, n_rings, ring_start, ring_size, n_atoms, keep):
+    """Atoms of the kept molecules' rings, as indices among the kept atoms, and ring sizes."""
+    rings = _select(n_rings, keep)
+    sizes = ring_size[rings]
+    local = buf[concat_ranges(ring_start[rings], sizes)].astype(np.int64)
     kept_atoms = n_atoms[keep]
-    atom_base = np.cumsum(kept_atoms) - kept_atoms
-    rings_per_mol = per_molecule[keep + 1] - per_molecule[keep]
-    atoms = atoms + np.repeat(np.repeat(atom_base, rings_per_mol), sizes)
-    return atoms, sizes
+    atom_base = np.repeat(np.cumsum(kept_atoms) - kept_atoms, n_rings[keep])
+    return local + np.repeat(atom_base, sizes), sizes
 
 
 def _bonds_in_rings(
