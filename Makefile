@@ -23,6 +23,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check biomodels tests benchmarks pipelines
+	$(BIN)/ruff format --check biomodels tests benchmarks pipelines
 	$(BIN)/python -m pytest -q
 
 bench: install

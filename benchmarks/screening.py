@@ -111,8 +111,13 @@ def measure(command: list[str], poll: float = 1.0) -> dict[str, float]:
     if process.returncode:
         raise RuntimeError(f"{' '.join(command[:3])} failed with code {process.returncode}")
     result = json.loads(output.strip().splitlines()[-1])
-    return {**result, "seconds": time.perf_counter() - started, "cpu_seconds": _children_cpu() - cpu_before,
-            "peak_rss_mb": peak_rss / 2**20, "peak_pss_mb": peak_pss / 2**20}
+    return {
+        **result,
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": _children_cpu() - cpu_before,
+        "peak_rss_mb": peak_rss / 2**20,
+        "peak_pss_mb": peak_pss / 2**20,
+    }
 
 
 def _children_cpu() -> float:
@@ -122,9 +127,14 @@ def _children_cpu() -> float:
 
 def run_variant(variant: str, library: Path, run: Path, workdir: Path, args: argparse.Namespace) -> dict:
     options = dict(VARIANTS[variant])
-    spec = {"run": str(run), "library": str(library), "out": str(workdir / f"out_{variant}.parquet"),
-            "top": options.pop("top"), "report": options.pop("report"),
-            "config": {"chunk_size": args.chunk_size, "workers": args.workers, **options}}
+    spec = {
+        "run": str(run),
+        "library": str(library),
+        "out": str(workdir / f"out_{variant}.parquet"),
+        "top": options.pop("top"),
+        "report": options.pop("report"),
+        "config": {"chunk_size": args.chunk_size, "workers": args.workers, **options},
+    }
     shutil.rmtree(workdir / f"out_{variant}.parquet.parts", ignore_errors=True)
     return measure([sys.executable, "-c", _RUN, json.dumps(spec)])
 
@@ -135,35 +145,69 @@ def chemprop_predict(library: Path, workdir: Path) -> dict | None:
         return None
     model_dir = workdir / "chemprop_esol"
     if not model_dir.exists():
-        subprocess.run(["chemprop", "train", "-i", str(ESOL), "-s", "smiles", "--target-columns", "logp",
-                        "--epochs", "1", "-o", str(model_dir)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "chemprop",
+                "train",
+                "-i",
+                str(ESOL),
+                "-s",
+                "smiles",
+                "--target-columns",
+                "logp",
+                "--epochs",
+                "1",
+                "-o",
+                str(model_dir),
+            ],
+            check=True,
+            capture_output=True,
+        )
     model = next(model_dir.rglob("best*.pt"))
-    result = measure([sys.executable, "-c", "import subprocess, sys, json; subprocess.run(sys.argv[1:], "
-                      "check=True, capture_output=True); print(json.dumps({}))", "chemprop", "predict",
-                      "-i", str(library), "-s", "SMILES", "--model-paths", str(model),
-                      "-o", str(workdir / "chemprop_preds.csv")])
+    result = measure(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, json; subprocess.run(sys.argv[1:], "
+            "check=True, capture_output=True); print(json.dumps({}))",
+            "chemprop",
+            "predict",
+            "-i",
+            str(library),
+            "-s",
+            "SMILES",
+            "--model-paths",
+            str(model),
+            "-o",
+            str(workdir / "chemprop_preds.csv"),
+        ]
+    )
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="50000,200000", help="comma-separated row counts or 'full'")
     parser.add_argument("--variants", default="score,screen,dask", help=f"of {', '.join(VARIANTS)}")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk-size", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--workdir", type=Path,
-                        default=Path(tempfile.gettempdir()) / "biomodels_screen_bench")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "biomodels_screen_bench"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     run = trained_run(args.workdir, args.epochs)
     cores = os.cpu_count() or 1
     print(f"{cores} cores, workers={args.workers}, chunk size {args.chunk_size}, model {run}", flush=True)
-    print("| rows | variant | seconds | mol/s | x chemprop 867 | CPU s | mol per CPU s | peak RSS tree (MB) "
-          "| peak PSS tree (MB) | s per 1M | core-h per 1M |\n|---|---|---|---|---|---|---|---|---|---|---|",
-          flush=True)
+    print(
+        "| rows | variant | seconds | mol/s | x chemprop 867 | CPU s | mol per CPU s | peak RSS tree (MB) "
+        "| peak PSS tree (MB) | s per 1M | core-h per 1M |\n|---|---|---|---|---|---|---|---|---|---|---|",
+        flush=True,
+    )
     results = []
     for size in args.sizes.split(","):
         library = prefix_file(None if size == "full" else int(size), args.workdir)
@@ -186,11 +230,13 @@ def main() -> None:
 def _print_row(result: dict, cores: int) -> None:
     rate = result["rows"] / result["seconds"]
     per_million = 1e6 / rate
-    print(f"| {result['rows']:,} | {result['variant']} | {result['seconds']:.1f} | {rate:,.0f} "
-          f"| {rate / CHEMPROP_MOL_PER_S:.2f} | {result['cpu_seconds']:.0f} "
-          f"| {result['rows'] / result['cpu_seconds']:,.0f} | {result['peak_rss_mb']:,.0f} "
-          f"| {result['peak_pss_mb']:,.0f} | {per_million:,.0f} | {per_million * cores / 3600:.2f} |",
-          flush=True)
+    print(
+        f"| {result['rows']:,} | {result['variant']} | {result['seconds']:.1f} | {rate:,.0f} "
+        f"| {rate / CHEMPROP_MOL_PER_S:.2f} | {result['cpu_seconds']:.0f} "
+        f"| {result['rows'] / result['cpu_seconds']:,.0f} | {result['peak_rss_mb']:,.0f} "
+        f"| {result['peak_pss_mb']:,.0f} | {per_million:,.0f} | {per_million * cores / 3600:.2f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -35,18 +35,25 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     summary = screen(
-        [args.run_dir], NCI_LIBRARY, args.out / "nci.parquet",
+        [args.run_dir],
+        NCI_LIBRARY,
+        args.out / "nci.parquet",
         ScreenConfig(filters=args.filters, workers=args.workers),
-        RankingConfig(acquisition="ucb", kappa=args.kappa, top=args.top, diverse=args.diverse,
-                      seed=args.seed),
+        RankingConfig(
+            acquisition="ucb", kappa=args.kappa, top=args.top, diverse=args.diverse, seed=args.seed
+        ),
     )
     shown = ["rank", "id", "rank_score", *summary.prediction_columns, "smiles"]
     print(summary.top[shown].to_string(index=False))
-    print(f"{summary.rows} rows, {summary.scored} scored, {summary.invalid} not scorable, "
-          f"{summary.filter_counts.get('passes_all', 0)} pass {args.filters}; "
-          f"{summary.molecules_per_second:,.0f} mol/s")
-    print(f"output: {summary.out}; top: {summary.top_csv}; diverse: {summary.diverse_csv}; "
-          f"report: {summary.report}")
+    print(
+        f"{summary.rows} rows, {summary.scored} scored, {summary.invalid} not scorable, "
+        f"{summary.filter_counts.get('passes_all', 0)} pass {args.filters}; "
+        f"{summary.molecules_per_second:,.0f} mol/s"
+    )
+    print(
+        f"output: {summary.out}; top: {summary.top_csv}; diverse: {summary.diverse_csv}; "
+        f"report: {summary.report}"
+    )
 
 
 if __name__ == "__main__":

@@ -128,9 +128,7 @@ class LipinskiFilter:
     def evaluate(self, mols: Sequence[Chem.Mol | None], properties: pd.DataFrame) -> pd.DataFrame:
         """See :meth:`Criterion.evaluate`; a molecule with any property unknown fails."""
         p = properties
-        violations = (
-            (p["mw"] > 500).astype(int) + (p["clogp"] > 5) + (p["hbd"] > 5) + (p["hba"] > 10)
-        )
+        violations = (p["mw"] > 500).astype(int) + (p["clogp"] > 5) + (p["hbd"] > 5) + (p["hba"] > 10)
         known = p[list(self.properties)].notna().all(axis=1)
         return pd.DataFrame({pass_column(self.name): known & (violations <= self.max_violations)})
 
@@ -417,9 +415,7 @@ def apply_filters(
         raise ValueError(f"criteria names must be unique, got: {', '.join(names)}")
     needed = list(dict.fromkeys(name for criterion in criteria for name in criterion.properties))
     props = _needed_properties(mols, needed, properties)
-    result = pd.concat(
-        [props, *(criterion.evaluate(mols, props) for criterion in criteria)], axis=1
-    )
+    result = pd.concat([props, *(criterion.evaluate(mols, props) for criterion in criteria)], axis=1)
     parsed = np.array([mol is not None for mol in mols], dtype=bool)
     pass_columns = [pass_column(name) for name in names]
     for column in pass_columns:  # also guards user-given properties that are set for None mols

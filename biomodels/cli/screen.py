@@ -33,16 +33,21 @@ def _weights(text: str | None) -> list[float] | None:
 
 @friendly_errors
 def screen(
-    paths: list[Path] = typer.Argument(..., metavar="RUN_DIR... LIBRARY",
-                                       help="One or more run directories, then the molecule library "
-                                            "(.smi, .csv(.gz), .tsv, .parquet, .sdf(.gz))."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        metavar="RUN_DIR... LIBRARY",
+        help="One or more run directories, then the molecule library "
+        "(.smi, .csv(.gz), .tsv, .parquet, .sdf(.gz)).",
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output .parquet or .csv: every input row."),
     filters: str = typer.Option(None, help="Filter expression, e.g. 'qed>=0.5,sa<=4,pains,lipinski'."),
     smarts: Path = typer.Option(None, help="SMARTS alert file (one pattern and name per line)."),
-    filter_first: bool = typer.Option(False, help="Do not score molecules failing a filter (they stay "
-                                                  "in the output with a note)."),
-    properties: str = typer.Option(",".join(DEFAULT_PROPERTIES),
-                                   help="Properties per row: comma-separated names, 'all' or 'none'."),
+    filter_first: bool = typer.Option(
+        False, help="Do not score molecules failing a filter (they stay in the output with a note)."
+    ),
+    properties: str = typer.Option(
+        ",".join(DEFAULT_PROPERTIES), help="Properties per row: comma-separated names, 'all' or 'none'."
+    ),
     rank_by: str = typer.Option(None, help="Columns to rank by (default: every prediction)."),
     ascending: bool = typer.Option(False, help="Lower values are better."),
     acquisition: str = typer.Option("mean", help="mean, ucb (mean + kappa*std) or prob (P > threshold)."),
@@ -74,12 +79,30 @@ def screen(
         raise InputError(None, "give at least one run directory and then the library")
     *run_dirs, library = paths
     config = ScreenConfig(
-        smiles_col=smiles_col, id_col=id_col, properties=_properties(properties), filters=filters,
-        smarts=str(smarts) if smarts else None, filter_first=filter_first, standardize=standardize,
-        chunk_size=chunk_size, workers=workers, pool=pool, scheduler=scheduler)
+        smiles_col=smiles_col,
+        id_col=id_col,
+        properties=_properties(properties),
+        filters=filters,
+        smarts=str(smarts) if smarts else None,
+        filter_first=filter_first,
+        standardize=standardize,
+        chunk_size=chunk_size,
+        workers=workers,
+        pool=pool,
+        scheduler=scheduler,
+    )
     ranking = RankingConfig(
-        rank_by=_names(rank_by), ascending=ascending, acquisition=acquisition, kappa=kappa,
-        threshold=threshold, weights=_weights(weights), pareto=pareto, top=top, diverse=diverse, seed=seed)
+        rank_by=_names(rank_by),
+        ascending=ascending,
+        acquisition=acquisition,
+        kappa=kappa,
+        threshold=threshold,
+        weights=_weights(weights),
+        pareto=pareto,
+        top=top,
+        diverse=diverse,
+        seed=seed,
+    )
     started = time.perf_counter()
     with progress_bar() as progress:
         task = progress.add_task(f"screen {library.name}", total=None, rate="")
@@ -95,14 +118,21 @@ def screen(
 
 def _print_summary(summary: ScreenSummary) -> None:
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
-    console.print(f"screened {summary.rows} rows -> {summary.out}: {summary.scored} scored, "
-                  f"{summary.invalid} could not be scored" + (f" ({reasons})" if reasons else "")
-                  + (f", {summary.not_scored_by_filters} filtered out before scoring"
-                     if summary.not_scored_by_filters else ""))
+    console.print(
+        f"screened {summary.rows} rows -> {summary.out}: {summary.scored} scored, "
+        f"{summary.invalid} could not be scored"
+        + (f" ({reasons})" if reasons else "")
+        + (
+            f", {summary.not_scored_by_filters} filtered out before scoring"
+            if summary.not_scored_by_filters
+            else ""
+        )
+    )
     if summary.resumed_rows:
         console.print(f"resumed: {summary.resumed_rows} rows were already done")
-    console.print(f"{summary.screened_rows} rows in {summary.seconds:.1f} s "
-                  f"({summary.molecules_per_second:,.0f} mol/s)")
+    console.print(
+        f"{summary.screened_rows} rows in {summary.seconds:.1f} s ({summary.molecules_per_second:,.0f} mol/s)"
+    )
     for name, count in summary.filter_counts.items():
         console.print(f"  {name}: {count} pass ({100 * count / max(summary.rows, 1):.1f}%)")
     outputs = {"top": summary.top_csv, "diverse": summary.diverse_csv, "report": summary.report}

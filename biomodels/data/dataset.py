@@ -116,9 +116,7 @@ class MoleculeTable:
             task,
             target_names,
         )
-        return cls(
-            path, target_names, task, table.meta, table.valid, table.features, values, classes, extra
-        )
+        return cls(path, target_names, task, table.meta, table.valid, table.features, values, classes, extra)
 
 
 def read_columns(path: Path, columns: list[str], smiles_col: str | None = None) -> pd.DataFrame:

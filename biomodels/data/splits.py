@@ -375,11 +375,7 @@ def _check_sizes(sizes: Sequence[float]) -> tuple[float, float, float]:
     except (TypeError, ValueError):
         values = ()
     total = sum(values)
-    if (
-        len(values) != 3
-        or not all(math.isfinite(s) and s >= 0 for s in values)
-        or abs(total - 1) > 1e-6
-    ):
+    if len(values) != 3 or not all(math.isfinite(s) and s >= 0 for s in values) or abs(total - 1) > 1e-6:
         raise ValueError(
             "sizes must be three non-negative train / validation / test fractions "
             f"summing to 1, got {sizes!r}"
@@ -437,9 +433,7 @@ def _strata(labels: ArrayLike, column: int) -> np.ndarray:
     values = np.asarray(labels)
     if values.ndim == 2:
         if not -values.shape[1] <= column < values.shape[1]:
-            raise ValueError(
-                f"column {column} out of range for labels with {values.shape[1]} tasks"
-            )
+            raise ValueError(f"column {column} out of range for labels with {values.shape[1]} tasks")
         values = values[:, column]
     elif values.ndim != 1:
         raise ValueError(f"labels must be 1-D or 2-D (items x tasks), got shape {values.shape}")

@@ -107,8 +107,11 @@ def plan_ranges(
         rows = pq.ParquetFile(path).metadata.num_rows
         return [make("records", s, min(s + chunk_size, rows)) for s in range(0, rows, chunk_size)]
     if fmt in ("csv", "tsv") and _has_quotes(path):
-        logger.warning("%s: quoted fields may hold line breaks, so the file is split by records and "
-                       "each range reads it from its start (slow for large files)", path)
+        logger.warning(
+            "%s: quoted fields may hold line breaks, so the file is split by records and "
+            "each range reads it from its start (slow for large files)",
+            path,
+        )
         rows = sum(len(chunk) for chunk in iter_raw_chunks(path, smiles_col, id_col, 50_000, fmt))
         return [make("records", s, min(s + chunk_size, rows)) for s in range(0, rows, chunk_size)]
     bounds = _byte_bounds(path, fmt, chunk_size)
@@ -124,8 +127,12 @@ def read_range(rng: LibraryRange) -> list[RawRecord]:
         handle.seek(rng.start)
         data = handle.read(rng.stop - rng.start)
     if rng.format in ("csv", "tsv"):
-        frame = pd.read_csv(io.BytesIO(header + data), sep="\t" if rng.format == "tsv" else ",",
-                            dtype=str, keep_default_na=False)
+        frame = pd.read_csv(
+            io.BytesIO(header + data),
+            sep="\t" if rng.format == "tsv" else ",",
+            dtype=str,
+            keep_default_na=False,
+        )
         return _frame_records(frame, rng)
     text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
     return _sdf_records(text) if rng.format == "sdf" else _smi_records(text, first=rng.start == 0)
@@ -134,8 +141,9 @@ def read_range(rng: LibraryRange) -> list[RawRecord]:
 # --- planning -------------------------------------------------------------------------------------
 
 
-def _table_columns(path: Path, fmt: str, smiles_col: str | None, id_col: str | None
-                   ) -> tuple[str | None, str | None]:
+def _table_columns(
+    path: Path, fmt: str, smiles_col: str | None, id_col: str | None
+) -> tuple[str | None, str | None]:
     """Resolve a table's SMILES and id column names as the whole-file reader does."""
     if fmt == "parquet":
         columns = list(pq.ParquetFile(path).schema_arrow.names)
@@ -143,8 +151,10 @@ def _table_columns(path: Path, fmt: str, smiles_col: str | None, id_col: str | N
         columns = [str(c) for c in pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", nrows=0).columns]
     else:
         return None, None
-    return (_find_column(path, columns, smiles_col, SMILES_COLUMN_NAMES, "SMILES"),
-            _find_column(path, columns, id_col, ID_COLUMN_NAMES, "id"))
+    return (
+        _find_column(path, columns, smiles_col, SMILES_COLUMN_NAMES, "SMILES"),
+        _find_column(path, columns, id_col, ID_COLUMN_NAMES, "id"),
+    )
 
 
 def _open_binary(path: Path) -> BinaryIO:
@@ -214,9 +224,10 @@ def _frame_records(frame: pd.DataFrame, rng: LibraryRange) -> list[RawRecord]:
     other = [c for c in frame.columns if c not in (rng.smiles_col, rng.id_col)]
     ids: list[Any] = frame[rng.id_col].tolist() if rng.id_col is not None else [None] * len(frame)
     props = frame[other].to_dict("records") if other else [{} for _ in range(len(frame))]
-    return [RawRecord(row, None if rid is None else str(rid), text, prop)
-            for row, (text, rid, prop) in enumerate(zip(frame[rng.smiles_col].tolist(), ids, props,
-                                                        strict=True))]
+    return [
+        RawRecord(row, None if rid is None else str(rid), text, prop)
+        for row, (text, rid, prop) in enumerate(zip(frame[rng.smiles_col].tolist(), ids, props, strict=True))
+    ]
 
 
 def _smi_records(text: io.StringIO, first: bool) -> list[RawRecord]:

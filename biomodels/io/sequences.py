@@ -238,9 +238,7 @@ def _records(
             # EOFError/OSError/zlib.error from a damaged gzip stream. The try holds only the
             # parser call, so whatever it raises is a fault of the input.
             except Exception as error:
-                raise InputError(
-                    path, f"malformed {fmt}: {_one_line(error)}", record=index
-                ) from None
+                raise InputError(path, f"malformed {fmt}: {_one_line(error)}", record=index) from None
             if record is None:
                 break
             yield _convert(record, index, path, fixed, validate)
@@ -265,9 +263,7 @@ def _next_record(parsed: Iterator[SeqRecord], fmt: str) -> SeqRecord | None:
     if fmt != "genbank":
         return next(parsed, None)
     with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "error", message=_GENBANK_TRUNCATED, category=BiopythonParserWarning
-        )
+        warnings.filterwarnings("error", message=_GENBANK_TRUNCATED, category=BiopythonParserWarning)
         return next(parsed, None)
 
 

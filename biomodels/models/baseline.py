@@ -39,10 +39,17 @@ class RandomForestBaseline:
         radius, fp_size: Morgan fingerprint radius and length.
     """
 
-    def __init__(self, task: str = "regression", n_estimators: int = 500,
-                 max_features: float | str | None = None, min_samples_leaf: int = 1,
-                 radius: int = 2, fp_size: int = 2048, n_jobs: int | None = None,
-                 random_state: int = 0):
+    def __init__(
+        self,
+        task: str = "regression",
+        n_estimators: int = 500,
+        max_features: float | str | None = None,
+        min_samples_leaf: int = 1,
+        radius: int = 2,
+        fp_size: int = 2048,
+        n_jobs: int | None = None,
+        random_state: int = 0,
+    ):
         self.task = task
         self.n_estimators = n_estimators
         self.max_features = max_features
@@ -53,9 +60,19 @@ class RandomForestBaseline:
         self.random_state = random_state
 
     def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "task", "n_estimators", "max_features", "min_samples_leaf", "radius", "fp_size",
-            "n_jobs", "random_state")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "task",
+                "n_estimators",
+                "max_features",
+                "min_samples_leaf",
+                "radius",
+                "fp_size",
+                "n_jobs",
+                "random_state",
+            )
+        }
 
     def fit(self, mols: Sequence[Chem.Mol], y: np.ndarray) -> RandomForestBaseline:
         """Fit one forest per column of ``y`` (``n`` or ``n x T``, NaN = missing)."""
@@ -74,9 +91,13 @@ class RandomForestBaseline:
                 raise ValueError(f"task {t} has no labelled rows")
             if self.task == "binary" and not np.isin(y[labelled, t], (0, 1)).all():
                 raise ValueError(f"task {t}: binary labels must be 0 or 1")
-            forest = forest_type(n_estimators=self.n_estimators,
-                                 min_samples_leaf=self.min_samples_leaf, n_jobs=self.n_jobs,
-                                 random_state=self.random_state, **options)
+            forest = forest_type(
+                n_estimators=self.n_estimators,
+                min_samples_leaf=self.min_samples_leaf,
+                n_jobs=self.n_jobs,
+                random_state=self.random_state,
+                **options,
+            )
             forest.fit(x[labelled], y[labelled, t])
             self.forests_.append(_flatten(forest))
         return self
@@ -88,7 +109,7 @@ class RandomForestBaseline:
         """
         means, stds = [], []
         for start in range(0, len(mols), _CHUNK):
-            x = self._fingerprints(mols[start:start + _CHUNK], offset=start)
+            x = self._fingerprints(mols[start : start + _CHUNK], offset=start)
             per_tree = np.stack([_walk(arrays, x) for arrays in self.forests_], axis=-1)
             means.append(per_tree.mean(axis=0))
             stds.append(per_tree.std(axis=0))
@@ -99,8 +120,9 @@ class RandomForestBaseline:
 
     def save(self, path: str | Path) -> None:
         """Write parameters and tree arrays to one ``.npz`` file (no pickle)."""
-        arrays = {f"task{t}_{key}": forest[key]
-                  for t, forest in enumerate(self.forests_) for key in _TREE_KEYS}
+        arrays = {
+            f"task{t}_{key}": forest[key] for t, forest in enumerate(self.forests_) for key in _TREE_KEYS
+        }
         header = {"format": FORMAT, "n_tasks": len(self.forests_), "params": self.get_params()}
         with open(path, "wb") as handle:
             np.savez_compressed(handle, header=np.array(json.dumps(header)), **arrays)
@@ -113,8 +135,9 @@ class RandomForestBaseline:
                 if header.get("format") != FORMAT:
                     raise CheckpointError(path, f"not a {FORMAT} file: {header.get('format')}")
                 model = cls(**header["params"])
-                model.forests_ = [{key: data[f"task{t}_{key}"] for key in _TREE_KEYS}
-                                  for t in range(header["n_tasks"])]
+                model.forests_ = [
+                    {key: data[f"task{t}_{key}"] for key in _TREE_KEYS} for t in range(header["n_tasks"])
+                ]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise CheckpointError(path, f"cannot read random-forest file: {error}") from error
         return model

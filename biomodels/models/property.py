@@ -76,8 +76,7 @@ class ModelConfig:
     ffn_layers: int = 1
 
     def __post_init__(self) -> None:
-        for registry, name in ((ENCODERS, self.encoder), (READOUTS, self.readout),
-                               (HEADS, self.head)):
+        for registry, name in ((ENCODERS, self.encoder), (READOUTS, self.readout), (HEADS, self.head)):
             registry.get(name)  # an unknown name raises, listing the valid ones
         if self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; choose one of: {', '.join(TASKS)}")
@@ -113,17 +112,23 @@ class PropertyModel(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = ENCODERS.get(config.encoder)(
-            config.atom_dim, config.bond_dim, hidden=config.hidden, depth=config.depth,
-            dropout=config.dropout, **config.encoder_options,
+            config.atom_dim,
+            config.bond_dim,
+            hidden=config.hidden,
+            depth=config.depth,
+            dropout=config.dropout,
+            **config.encoder_options,
         )
         dim = self.encoder.out_dim
-        self.readout = (
-            None if self.encoder.graph_level else READOUTS.get(config.readout)(dim)
-        )
+        self.readout = None if self.encoder.graph_level else READOUTS.get(config.readout)(dim)
         self.norm = nn.BatchNorm1d(dim) if config.batch_norm else nn.Identity()
         self.head = HEADS.get(config.head)(
-            dim + config.extra_dim, config.n_tasks, n_classes=config.n_classes,
-            hidden=config.ffn_hidden, layers=config.ffn_layers, dropout=config.dropout,
+            dim + config.extra_dim,
+            config.n_tasks,
+            n_classes=config.n_classes,
+            hidden=config.ffn_hidden,
+            layers=config.ffn_layers,
+            dropout=config.dropout,
         )
 
     def embed(self, batch: Batch) -> torch.Tensor:
@@ -136,9 +141,7 @@ class PropertyModel(nn.Module):
             features = getattr(batch, "features", None)
             if features is None or features.shape[-1] != self.config.extra_dim:
                 got = None if features is None else tuple(features.shape)
-                raise ValueError(
-                    f"model expects batch.features of width {self.config.extra_dim}, got {got}"
-                )
+                raise ValueError(f"model expects batch.features of width {self.config.extra_dim}, got {got}")
             h = torch.cat([h, features], dim=1)
         return h
 

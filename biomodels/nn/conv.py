@@ -28,8 +28,7 @@ class GINEConv(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim))
         self.eps = nn.Parameter(torch.zeros(1))
 
-    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
-                ) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         messages = F.relu(h[edge_index[0]] + self.edge_lin(edge_attr))
         return self.mlp((1 + self.eps) * h + segment_sum(messages, edge_index[1], h.shape[0]))
 
@@ -48,8 +47,7 @@ class GCNConv(nn.Module):
         self.lin = nn.Linear(dim, dim, bias=False)
         self.bias = nn.Parameter(torch.zeros(dim))
 
-    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor
-                ) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
         x = self.lin(h)
         return aggregate(x, edge_index, h.shape[0], "sum", edge_weight.to(x.dtype)) + self.bias
 
@@ -90,8 +88,7 @@ class GATv2Conv(nn.Module):
         nn.init.xavier_uniform_(self.att)
         self.bias = nn.Parameter(torch.zeros(dim))
 
-    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
-                ) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         src, dst = edge_index
         n, shape = h.shape[0], (-1, self.heads, h.shape[1] // self.heads)
         source = self.lin_src(h).view(shape)
@@ -100,6 +97,5 @@ class GATv2Conv(nn.Module):
         from torch_geometric.utils import softmax  # PyG is imported only where used
 
         alpha = softmax(score, dst, num_nodes=n)
-        heads = [aggregate(source[:, k], edge_index, n, "sum", alpha[:, k])
-                 for k in range(self.heads)]
+        heads = [aggregate(source[:, k], edge_index, n, "sum", alpha[:, k]) for k in range(self.heads)]
         return torch.cat(heads, dim=1) + self.bias

@@ -54,8 +54,15 @@ class DMPNNEncoder(Encoder):
         returns ``N x hidden``.
     """
 
-    def __init__(self, atom_dim: int, bond_dim: int, hidden: int = 300, depth: int = 3,
-                 dropout: float = 0.0, bias: bool = False):
+    def __init__(
+        self,
+        atom_dim: int,
+        bond_dim: int,
+        hidden: int = 300,
+        depth: int = 3,
+        dropout: float = 0.0,
+        bias: bool = False,
+    ):
         super().__init__(hidden, depth)
         self.depth = depth
         self.W_i = nn.Linear(atom_dim + bond_dim, hidden, bias=bias)
@@ -88,8 +95,16 @@ class StackedEncoder(Encoder):
         batch.x: ``N x atom_dim``; returns ``N x hidden``.
     """
 
-    def __init__(self, atom_dim: int, bond_dim: int, hidden: int = 300, depth: int = 3,
-                 dropout: float = 0.0, batch_norm: bool = False, residual: bool = True):
+    def __init__(
+        self,
+        atom_dim: int,
+        bond_dim: int,
+        hidden: int = 300,
+        depth: int = 3,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        residual: bool = True,
+    ):
         super().__init__(hidden, depth)
         self.residual = residual
         self.embed = nn.Linear(atom_dim, hidden)
@@ -139,9 +154,17 @@ class GATEncoder(StackedEncoder):
     """Stacked :class:`~biomodels.nn.conv.GATv2Conv` layers with ``heads`` attention heads;
     self-loops (with the mean of a node's incoming bond features) are added once per batch."""
 
-    def __init__(self, atom_dim: int, bond_dim: int, hidden: int = 300, depth: int = 3,
-                 dropout: float = 0.0, batch_norm: bool = False, residual: bool = True,
-                 heads: int = 4):
+    def __init__(
+        self,
+        atom_dim: int,
+        bond_dim: int,
+        hidden: int = 300,
+        depth: int = 3,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        residual: bool = True,
+        heads: int = 4,
+    ):
         self.heads = heads
         super().__init__(atom_dim, bond_dim, hidden, depth, dropout, batch_norm, residual)
 
@@ -151,8 +174,9 @@ class GATEncoder(StackedEncoder):
     def graph_inputs(self, batch: Batch) -> tuple[torch.Tensor, ...]:
         from torch_geometric.utils import add_self_loops  # PyG is imported only where used
 
-        return add_self_loops(batch.edge_index, batch.edge_attr, fill_value="mean",
-                              num_nodes=batch.x.shape[0])
+        return add_self_loops(
+            batch.edge_index, batch.edge_attr, fill_value="mean", num_nodes=batch.x.shape[0]
+        )
 
 
 @ENCODERS.register("attentivefp")
@@ -170,13 +194,21 @@ class AttentiveFPEncoder(Encoder):
 
     graph_level = True
 
-    def __init__(self, atom_dim: int, bond_dim: int, hidden: int = 300, depth: int = 3,
-                 dropout: float = 0.0, timesteps: int = 2):
+    def __init__(
+        self,
+        atom_dim: int,
+        bond_dim: int,
+        hidden: int = 300,
+        depth: int = 3,
+        dropout: float = 0.0,
+        timesteps: int = 2,
+    ):
         from torch_geometric.nn.models import AttentiveFP
 
         super().__init__(hidden, depth)
-        self.net = AttentiveFP(atom_dim, hidden, hidden, bond_dim, num_layers=depth,
-                               num_timesteps=timesteps, dropout=dropout)
+        self.net = AttentiveFP(
+            atom_dim, hidden, hidden, bond_dim, num_layers=depth, num_timesteps=timesteps, dropout=dropout
+        )
 
     def forward(self, batch: Batch) -> torch.Tensor:
         out = self.net(batch.x, batch.edge_index, batch.edge_attr, batch.batch)

@@ -15,8 +15,7 @@ from biomodels.registry import Registry
 HEADS: Registry[type[nn.Module]] = Registry("head")
 
 
-def mlp(in_dim: int, out_dim: int, hidden: int = 300, layers: int = 1, dropout: float = 0.0
-        ) -> nn.Sequential:
+def mlp(in_dim: int, out_dim: int, hidden: int = 300, layers: int = 1, dropout: float = 0.0) -> nn.Sequential:
     """Feed-forward network with ``layers`` hidden layers, as chemprop's ``MLP``.
 
     ``Linear(in, hidden)``, then ``ReLU, Dropout, Linear`` per further layer, the last to
@@ -38,8 +37,15 @@ class FFNHead(nn.Module):
         ``B x n_tasks x n_classes``.
     """
 
-    def __init__(self, in_dim: int, n_tasks: int, n_classes: int = 1, hidden: int = 300,
-                 layers: int = 1, dropout: float = 0.0):
+    def __init__(
+        self,
+        in_dim: int,
+        n_tasks: int,
+        n_classes: int = 1,
+        hidden: int = 300,
+        layers: int = 1,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.n_tasks, self.n_classes = n_tasks, n_classes
         self.mlp = mlp(in_dim, n_tasks * n_classes, hidden, layers, dropout)
@@ -58,8 +64,16 @@ class MVEHead(nn.Module):
         h: ``B x in_dim``; returns ``B x n_tasks x 2``: ``[..., 0]`` mean, ``[..., 1]`` variance.
     """
 
-    def __init__(self, in_dim: int, n_tasks: int, n_classes: int = 1, hidden: int = 300,
-                 layers: int = 1, dropout: float = 0.0, eps: float = 1e-6):
+    def __init__(
+        self,
+        in_dim: int,
+        n_tasks: int,
+        n_classes: int = 1,
+        hidden: int = 300,
+        layers: int = 1,
+        dropout: float = 0.0,
+        eps: float = 1e-6,
+    ):
         super().__init__()
         if n_classes != 1:
             raise ValueError(f"the mve head is for regression; got n_classes={n_classes}")

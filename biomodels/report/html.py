@@ -77,9 +77,12 @@ class HtmlReport:
 
     def render(self) -> str:
         title = html.escape(self.title)
-        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-                f"<style>{_STYLE}</style></head><body><h1>{title}</h1>\n" + "\n".join(self._parts)
-                + "\n</body></html>\n")
+        return (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{_STYLE}</style></head><body><h1>{title}</h1>\n"
+            + "\n".join(self._parts)
+            + "\n</body></html>\n"
+        )
 
     def write(self, path: str | Path) -> Path:
         """Write the page atomically; returns ``path``."""

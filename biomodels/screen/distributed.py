@@ -70,8 +70,12 @@ def dask_client(scheduler: str, workers: int = 0) -> Iterator[Client]:
 
     if scheduler == "local":
         n_workers = workers or os.cpu_count() or 1
-        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0") as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
     else:
         with Client(scheduler) as client:

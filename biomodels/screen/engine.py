@@ -131,8 +131,12 @@ class ScreenJob:
 
     @classmethod
     def from_config(cls, config: ScreenConfig) -> ScreenJob:
-        return cls(tuple(config.properties), config.criteria(), config.filter_first,
-                   MoleculeParser(standardize=config.standardize))
+        return cls(
+            tuple(config.properties),
+            config.criteria(),
+            config.filter_first,
+            MoleculeParser(standardize=config.standardize),
+        )
 
     def __call__(self, models: Sequence[ScoringModel], item: tuple[int, Chunk]) -> tuple[int, pd.DataFrame]:
         """Screen chunk ``item = (index, records or range)``; returns ``(index, frame)``.

@@ -76,8 +76,9 @@ class RankingConfig:
 
     def __post_init__(self) -> None:
         if self.acquisition not in ACQUISITIONS:
-            raise InputError(None, f"unknown acquisition {self.acquisition!r}; choose one of "
-                                   f"{', '.join(ACQUISITIONS)}")
+            raise InputError(
+                None, f"unknown acquisition {self.acquisition!r}; choose one of {', '.join(ACQUISITIONS)}"
+            )
         if self.acquisition == "prob" and self.threshold is None:
             raise InputError(None, "acquisition 'prob' needs a threshold")
         if self.top < 0 or self.diverse < 0:
@@ -99,13 +100,18 @@ class RankingConfig:
         """
         if self.rank_by is None:
             if not predictions:
-                raise InputError(None, "no numeric prediction column to rank by; pass --rank-by "
-                                       f"with one of: {', '.join(available)}")
+                raise InputError(
+                    None,
+                    "no numeric prediction column to rank by; pass --rank-by "
+                    f"with one of: {', '.join(available)}",
+                )
             return list(predictions)
         missing = [c for c in self.rank_by if c not in available]
         if missing:
-            raise InputError(None, f"cannot rank by {', '.join(missing)}: no such column; columns are: "
-                                   f"{', '.join(available)}")
+            raise InputError(
+                None,
+                f"cannot rank by {', '.join(missing)}: no such column; columns are: {', '.join(available)}",
+            )
         return list(self.rank_by)
 
 
@@ -141,9 +147,9 @@ def dominated_counts(by: np.ndarray, points: np.ndarray, block: int = 1024) -> n
     """
     counts = np.zeros(len(points), np.int64)
     for start in range(0, len(points), block):
-        b = points[None, start:start + block]
+        b = points[None, start : start + block]
         a = by[:, None]
-        counts[start:start + block] = ((a >= b).all(-1) & (a > b).any(-1)).sum(0)
+        counts[start : start + block] = ((a >= b).all(-1) & (a > b).any(-1)).sum(0)
     return counts
 
 
@@ -174,8 +180,9 @@ class Ranker:
         keep = rankable(frame) & np.isfinite(objectives).all(axis=1)
         candidates = frame.loc[keep].assign(**{SCORE: objectives[keep] @ weights})
         if self.config.pareto:
-            candidates = candidates.assign(**{f"_objective{j}": objectives[keep, j]
-                                              for j in range(len(self.columns))})
+            candidates = candidates.assign(
+                **{f"_objective{j}": objectives[keep, j] for j in range(len(self.columns))}
+            )
             self._best = self._pareto(candidates)
         else:
             self._best = self._weighted(candidates)
@@ -186,7 +193,7 @@ class Ranker:
         if self._best is not None:
             candidates = pd.concat([self._best, candidates], ignore_index=True)
         order = np.lexsort((candidates["row"].to_numpy(), -candidates[SCORE].to_numpy()))
-        return candidates.iloc[order[:self.config.pool]].reset_index(drop=True)
+        return candidates.iloc[order[: self.config.pool]].reset_index(drop=True)
 
     def _pareto(self, candidates: pd.DataFrame) -> pd.DataFrame:
         names = [f"_objective{j}" for j in range(len(self.columns))]
@@ -203,8 +210,9 @@ class Ranker:
         order = np.lexsort((pool["row"].to_numpy(), -pool[SCORE].to_numpy(), pool[DOMINATED_BY].to_numpy()))
         cap = _PARETO_CAP * self.config.pool
         if len(order) > cap:
-            logger.warning("Pareto pool of %d rows cut to %d: ranks beyond the front are approximate",
-                           len(order), cap)
+            logger.warning(
+                "Pareto pool of %d rows cut to %d: ranks beyond the front are approximate", len(order), cap
+            )
         return pool.iloc[order[:cap]].reset_index(drop=True)
 
     def result(self, k: int | None = None) -> pd.DataFrame:

@@ -34,9 +34,14 @@ def versions() -> dict[str, str]:
     import rdkit
     import torch
 
-    found = {"python": platform.python_version(), "biomodels": biomodels.__version__,
-             "rdkit": rdkit.__version__, "torch": torch.__version__, "numpy": numpy.__version__,
-             "pandas": pd.__version__}
+    found = {
+        "python": platform.python_version(),
+        "biomodels": biomodels.__version__,
+        "rdkit": rdkit.__version__,
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+    }
     try:
         import distributed
 
@@ -46,8 +51,9 @@ def versions() -> dict[str, str]:
     return found
 
 
-def write_screen_report(path: str | Path, summary: ScreenSummary, sample: pd.DataFrame | None,
-                        config: Mapping[str, Any]) -> Path:
+def write_screen_report(
+    path: str | Path, summary: ScreenSummary, sample: pd.DataFrame | None, config: Mapping[str, Any]
+) -> Path:
     """Write the self-contained report of one run to ``path``.
 
     Args:
@@ -64,8 +70,13 @@ def write_screen_report(path: str | Path, summary: ScreenSummary, sample: pd.Dat
         report.table(sorted(summary.errors.items(), key=lambda kv: -kv[1]), header=["reason", "rows"])
     if summary.filter_counts:
         report.heading("Filters")
-        report.table([[name.removeprefix("pass_"), int(n), _share(n, summary.rows)]
-                      for name, n in summary.filter_counts.items()], header=["criterion", "pass", "share"])
+        report.table(
+            [
+                [name.removeprefix("pass_"), int(n), _share(n, summary.rows)]
+                for name, n in summary.filter_counts.items()
+            ],
+            header=["criterion", "pass", "share"],
+        )
     if sample is not None and len(sample):
         _distributions(report, summary, sample)
     for title, picks in (("Top ranked", summary.top), ("Diverse picks among the top", summary.diverse)):
@@ -85,12 +96,19 @@ def _share(n: int, total: int) -> str:
 
 
 def _count_rows(summary: ScreenSummary) -> list[list[Any]]:
-    rows = [["input rows", summary.rows, _share(summary.rows, summary.rows)],
-            ["scored", summary.scored, _share(summary.scored, summary.rows)],
-            ["could not be scored", summary.invalid, _share(summary.invalid, summary.rows)]]
+    rows = [
+        ["input rows", summary.rows, _share(summary.rows, summary.rows)],
+        ["scored", summary.scored, _share(summary.scored, summary.rows)],
+        ["could not be scored", summary.invalid, _share(summary.invalid, summary.rows)],
+    ]
     if summary.not_scored_by_filters:
-        rows.append(["filtered out before scoring", summary.not_scored_by_filters,
-                     _share(summary.not_scored_by_filters, summary.rows)])
+        rows.append(
+            [
+                "filtered out before scoring",
+                summary.not_scored_by_filters,
+                _share(summary.not_scored_by_filters, summary.rows),
+            ]
+        )
     rows.append(["screened by this run", summary.screened_rows, f"{summary.molecules_per_second:,.0f} mol/s"])
     return rows
 
@@ -102,28 +120,37 @@ def _distributions(report: HtmlReport, summary: ScreenSummary, sample: pd.DataFr
     properties = [c for c in sample.columns if c not in predictions and c not in uncertainties]
     note = f" (a uniform sample of {len(sample):,} rows)" if len(sample) < summary.rows else ""
     with tempfile.TemporaryDirectory() as tmp:
-        for title, columns in (("Predictions", predictions), ("Uncertainty (ensemble std)", uncertainties),
-                               ("Properties", properties)):
+        for title, columns in (
+            ("Predictions", predictions),
+            ("Uncertainty (ensemble std)", uncertainties),
+            ("Properties", properties),
+        ):
             if not columns:
                 continue
             report.heading(title + note)
-            paths = [plot_histogram(sample[c].to_numpy(float), Path(tmp) / f"{i}.png", title=c, xlabel=c)
-                     for i, c in enumerate(columns)]
+            paths = [
+                plot_histogram(sample[c].to_numpy(float), Path(tmp) / f"{i}.png", title=c, xlabel=c)
+                for i, c in enumerate(columns)
+            ]
             report.figures(paths, [f"histogram of {c}" for c in columns])
 
 
 def _pick_table(report: HtmlReport, picks: pd.DataFrame, predictions: list[str]) -> None:
     """The drawn molecules as text: rank, id, row, score, predictions and SMILES."""
     columns = ["rank", "id", "row", SCORE, *predictions, "smiles"]
-    rows = [["" if pd.isna(value) else getattr(value, "item", lambda v=value: v)() for value in row]
-            for row in picks.head(GRID_MOLECULES)[columns].itertuples(index=False)]
+    rows = [
+        ["" if pd.isna(value) else getattr(value, "item", lambda v=value: v)() for value in row]
+        for row in picks.head(GRID_MOLECULES)[columns].itertuples(index=False)
+    ]
     report.table(rows, header=columns)
 
 
 def _grid(picks: pd.DataFrame) -> str:
     """SVG grid of the molecules with their id, rank score and predictions as legends."""
     shown = picks.head(GRID_MOLECULES)
-    legends = [f"#{r['rank']} {'row ' + str(r['row']) if pd.isna(r['id']) else r['id']}: {r[SCORE]:.3g}"
-               for _, r in shown.iterrows()]
+    legends = [
+        f"#{r['rank']} {'row ' + str(r['row']) if pd.isna(r['id']) else r['id']}: {r[SCORE]:.3g}"
+        for _, r in shown.iterrows()
+    ]
     mols = [Chem.MolFromSmiles(s) for s in shown["smiles"]]
     return Draw.MolsToGridImage(mols, molsPerRow=6, subImgSize=(200, 180), legends=legends, useSVG=True)

@@ -101,8 +101,11 @@ class PartStore:
         store = cls(folder, manifest)
         if folder.is_dir() and store.committed():
             if not resume:
-                raise InputError(folder, "holds the chunks of an interrupted run of this output; pass "
-                                         "--resume to continue it, or remove the folder to start over")
+                raise InputError(
+                    folder,
+                    "holds the chunks of an interrupted run of this output; pass "
+                    "--resume to continue it, or remove the folder to start over",
+                )
             if not (folder / MANIFEST).exists():
                 raise InputError(folder, f"holds chunks but no {MANIFEST}; remove the folder to start over")
             store._check(json.loads((folder / MANIFEST).read_text(encoding="utf-8")))
@@ -118,15 +121,20 @@ class PartStore:
         for key, what in (("library", "library"), ("models", "models"), ("options", "options")):
             if previous.get(key) != self.manifest.get(key):
                 raise InputError(
-                    self.folder, f"cannot resume: the {what} differ from the interrupted run's "
+                    self.folder,
+                    f"cannot resume: the {what} differ from the interrupted run's "
                     f"(was {json.dumps(previous.get(key), sort_keys=True)}, now "
                     f"{json.dumps(self.manifest.get(key), sort_keys=True)}); rerun with the same "
-                    "ones, or remove the folder to start over")
+                    "ones, or remove the folder to start over",
+                )
 
     def committed(self) -> dict[int, int]:
         """``{chunk index: rows}`` of the chunks committed so far."""
-        return {int(match.group(1)): pq.ParquetFile(path).metadata.num_rows
-                for path in self.folder.iterdir() if (match := _PART.fullmatch(path.name))}
+        return {
+            int(match.group(1)): pq.ParquetFile(path).metadata.num_rows
+            for path in self.folder.iterdir()
+            if (match := _PART.fullmatch(path.name))
+        }
 
     def part_path(self, index: int) -> Path:
         return self.folder / f"part-{index:06d}.parquet"
@@ -166,6 +174,8 @@ class PartStore:
 
 def run_manifest(library: str | Path, run_dirs: list[Path], options: Mapping[str, Any]) -> dict[str, Any]:
     """The manifest entries that a resumed run must match."""
-    return {"library": file_fingerprint(library),
-            "models": [model_fingerprint(d) for d in run_dirs],
-            "options": json.loads(json.dumps(options, default=str))}
+    return {
+        "library": file_fingerprint(library),
+        "models": [model_fingerprint(d) for d in run_dirs],
+        "options": json.loads(json.dumps(options, default=str)),
+    }

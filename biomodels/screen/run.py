@@ -38,8 +38,14 @@ logger = logging.getLogger(__name__)
 def side_outputs(out: str | Path) -> dict[str, Path]:
     """Paths of the top list, diverse picks and report that go with output ``out``."""
     out = Path(out)
-    return {name: out.with_suffix(suffix) for name, suffix in
-            (("top_csv", ".top.csv"), ("diverse_csv", ".diverse.csv"), ("report", ".report.html"))}
+    return {
+        name: out.with_suffix(suffix)
+        for name, suffix in (
+            ("top_csv", ".top.csv"),
+            ("diverse_csv", ".diverse.csv"),
+            ("report", ".report.html"),
+        )
+    }
 
 
 def screen(
@@ -103,18 +109,41 @@ def screen(
             stats.update(frame)
     store.remove()
     summary = ScreenSummary(
-        out, stats.rows, stats.scored, stats.not_scored_by_filters, dict(stats.errors),
-        dict(stats.filter_counts), ranker.result(), None, predictions, seconds, screened,
-        stats.rows - screened)
+        out,
+        stats.rows,
+        stats.scored,
+        stats.not_scored_by_filters,
+        dict(stats.errors),
+        dict(stats.filter_counts),
+        ranker.result(),
+        None,
+        predictions,
+        seconds,
+        screened,
+        stats.rows - screened,
+    )
     _write_side_outputs(summary, ranker, ranking)
     if report:
         from biomodels.screen.report import write_screen_report  # matplotlib: only the parent needs it
 
-        settings = {"run_dirs": [str(d) for d in run_dirs], "library": str(library), "out": str(out),
-                    "screen": asdict(config), "ranking": asdict(ranking), "resumed": resume}
+        settings = {
+            "run_dirs": [str(d) for d in run_dirs],
+            "library": str(library),
+            "out": str(out),
+            "screen": asdict(config),
+            "ranking": asdict(ranking),
+            "resumed": resume,
+        }
         summary.report = write_screen_report(side_outputs(out)["report"], summary, stats.sample, settings)
-    logger.info("screened %d rows (%d scored, %d not scorable) in %.1f s (%.0f mol/s) -> %s",
-                summary.rows, summary.scored, summary.invalid, seconds, summary.molecules_per_second, out)
+    logger.info(
+        "screened %d rows (%d scored, %d not scorable) in %.1f s (%.0f mol/s) -> %s",
+        summary.rows,
+        summary.scored,
+        summary.invalid,
+        seconds,
+        summary.molecules_per_second,
+        out,
+    )
     return summary
 
 

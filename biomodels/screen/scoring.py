@@ -79,14 +79,16 @@ def prediction_columns(models: Sequence[ScoringModel]) -> list[tuple[ScoringMode
     return [(m, t, f"{m.name}:{t}" if prefix else t) for m in models for t in m.target_names]
 
 
-def score_records(models: Sequence[ScoringModel], raws: list[RawRecord], parser: MoleculeParser
-                  ) -> pd.DataFrame:
+def score_records(
+    models: Sequence[ScoringModel], raws: list[RawRecord], parser: MoleculeParser
+) -> pd.DataFrame:
     """Parse and score one chunk; every record comes out, invalid ones with their ``error``."""
     return score_parsed(models, parser.parse_chunk(raws))
 
 
-def score_parsed(models: Sequence[ScoringModel], records: Sequence[MoleculeRecord],
-                 mask: np.ndarray | None = None) -> pd.DataFrame:
+def score_parsed(
+    models: Sequence[ScoringModel], records: Sequence[MoleculeRecord], mask: np.ndarray | None = None
+) -> pd.DataFrame:
     """Score parsed records: ``row, id, smiles``, predictions and ``_std`` per target, ``error``.
 
     Args:
@@ -123,14 +125,18 @@ def score_parsed(models: Sequence[ScoringModel], records: Sequence[MoleculeRecor
                     columns[f"{column}_prob_{label}"] = probs[:, c] if probs.ndim == 2 else probs
             else:
                 columns[column] = _scatter(n, good, None if prediction is None else prediction.mean[:, t])
-            columns[f"{column}_std"] = _scatter(n, good,
-                                                None if prediction is None else prediction.std[:, t])
+            columns[f"{column}_std"] = _scatter(n, good, None if prediction is None else prediction.std[:, t])
     columns["error"] = pd.Series(errors, dtype=object)
     return pd.DataFrame(columns)
 
 
-def _predict(model: ScoringModel, mols: list[Chem.Mol], smiles: list[str | None], good: np.ndarray,
-             errors: list[str | None]) -> Prediction | None:
+def _predict(
+    model: ScoringModel,
+    mols: list[Chem.Mol],
+    smiles: list[str | None],
+    good: np.ndarray,
+    errors: list[str | None],
+) -> Prediction | None:
     """One model's predictions for ``mols``; on failure, mark the ``good`` rows' errors."""
     try:
         return model.predictor.predict_mols(mols, smiles)
@@ -160,8 +166,9 @@ def _scatter(n: int, rows: np.ndarray, values: np.ndarray | None) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def worker_models(run_dirs: tuple[str, ...], names: tuple[str, ...], threads: int = 1,
-                  stamp: tuple[int, ...] = ()) -> list[ScoringModel]:
+def worker_models(
+    run_dirs: tuple[str, ...], names: tuple[str, ...], threads: int = 1, stamp: tuple[int, ...] = ()
+) -> list[ScoringModel]:
     """The models of ``run_dirs``, loaded once per process (pool and Dask workers call this).
 
     The first call also sets the process's torch threads, so that workers times threads
@@ -198,8 +205,14 @@ class ModelJob(Generic[T, R]):
 POOLS = ("threads", "processes")
 
 
-def map_with_models(job: ChunkJob, items: Iterable[T], models: Sequence[ScoringModel], workers: int = 1,
-                    executor: Executor | None = None, pool: str = "threads") -> Iterator[R]:
+def map_with_models(
+    job: ChunkJob,
+    items: Iterable[T],
+    models: Sequence[ScoringModel],
+    workers: int = 1,
+    executor: Executor | None = None,
+    pool: str = "threads",
+) -> Iterator[R]:
     """Run ``job(models, item)`` over ``items``, results in input order, memory bounded.
 
     Args:
@@ -274,10 +287,10 @@ def iter_scored_chunks(
         workers: parallel threads of this process; 1 scores in this thread, 0 = all cores.
         raw_chunks: read these chunks instead of ``library`` (used to resume mid-file).
     """
-    chunks = raw_chunks if raw_chunks is not None else iter_raw_chunks(library, smiles_col, id_col,
-                                                                       chunk_size)
-    yield from map_with_models(RecordScorer(MoleculeParser(standardize=standardize)), chunks, models,
-                               workers)
+    chunks = (
+        raw_chunks if raw_chunks is not None else iter_raw_chunks(library, smiles_col, id_col, chunk_size)
+    )
+    yield from map_with_models(RecordScorer(MoleculeParser(standardize=standardize)), chunks, models, workers)
 
 
 @dataclass

@@ -46,14 +46,16 @@ class ChunkedTableWriter:
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self._parquet is None:
-                self._schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f
-                                          for f in table.schema]).remove_metadata()
+                self._schema = pa.schema(
+                    [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
+                ).remove_metadata()
                 self._parquet = pq.ParquetWriter(self._tmp, self._schema)
             self._parquet.write_table(table.select(self._schema.names).cast(self._schema))
         self.rows += len(frame)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._parquet is not None:
             self._parquet.close()
         elif exc_type is None and self.path.suffix == ".parquet" and not self.rows:

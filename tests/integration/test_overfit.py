@@ -40,8 +40,7 @@ def one_thread():
 def esol(shared_data) -> tuple[list[Chem.Mol], np.ndarray]:
     with open(shared_data / "molnet" / "esol.csv", newline="") as handle:
         rows = list(islice(csv.DictReader(handle), 32))
-    return [Chem.MolFromSmiles(r["smiles"]) for r in rows], np.array(
-        [float(r["logp"]) for r in rows])
+    return [Chem.MolFromSmiles(r["smiles"]) for r in rows], np.array([float(r["logp"]) for r in rows])
 
 
 def _train(model: PropertyModel, batch, loss_fn, steps: int = 200, lr: float = 1e-2) -> None:

@@ -105,9 +105,7 @@ def test_thresholds_compare_as_written_and_nan_fails():
 def test_none_molecules_fail_every_criterion_with_nan_properties():
     frame = apply_filters([None, ASPIRIN, None], "lipinski,veber,pains,qed>=0.1")
     assert len(frame) == 3
-    assert not frame.loc[[0, 2], ["pass_lipinski", "pass_veber", "pass_pains", PASSES_ALL]].any(
-        axis=None
-    )
+    assert not frame.loc[[0, 2], ["pass_lipinski", "pass_veber", "pass_pains", PASSES_ALL]].any(axis=None)
     assert frame.loc[[0, 2], ["mw", "qed", "tpsa"]].isna().all(axis=None)
     assert frame.loc[[0, 2], "pains_match"].isna().all()
     assert frame[PASSES_ALL][1]

@@ -95,9 +95,7 @@ def test_fasta_genes_are_slices_of_the_genome(genomics):
     (genome,) = read_sequences(genomics / "NC_005816.gb")
     assert len(genes) == 10
     assert genes[0].id == "ref|NC_005816.1|:87-1109"
-    assert genes[0].description.endswith(
-        "putative transposase [Yersinia pestis biovar Microtus str. 91001]"
-    )
+    assert genes[0].description.endswith("putative transposase [Yersinia pestis biovar Microtus str. 91001]")
     assert len(genes[0].sequence) == 1023
     assert genes[0].sequence == genome.sequence[86:1109]
     assert genes[0].sequence.startswith("ATG")
@@ -174,9 +172,7 @@ def test_gzip_copy_reads_the_same(genomics, tmp_path, name):
         ("protein_lib.fa", "proteins", 12, "sp|P00193|FER_PEPAS"),
     ],
 )
-def test_format_from_content_when_extension_unknown(
-    genomics, tmp_path, name, copy, count, first_id
-):
+def test_format_from_content_when_extension_unknown(genomics, tmp_path, name, copy, count, first_id):
     shutil.copy(genomics / name, tmp_path / copy)
     records = list(read_sequences(tmp_path / copy))
     assert (len(records), records[0].id) == (count, first_id)
@@ -201,18 +197,14 @@ def test_records_stream_before_a_later_error(tmp_path):
     assert (first.id, first.sequence, first.qualities) == ("r0", "ACGT", [40, 40, 40, 40])
     with pytest.raises(InputError) as caught:
         next(records)
-    assert_message(
-        caught.value, path, 1, "Lengths of sequence and quality values differs for r1 (4 and 3)"
-    )
+    assert_message(caught.value, path, 1, "Lengths of sequence and quality values differs for r1 (4 and 3)")
 
 
 def test_fixed_alphabet_names_record_id_and_first_bad_letter(genomics):
     path = genomics / "protein_lib.fa"
     error = read_error(path, alphabet="dna")
     # AYVINDSCIA...: A, Y and V are IUPAC nucleotide codes, I is not
-    assert_message(
-        error, path, 0, "'sp|P00193|FER_PEPAS'", "outside the dna alphabet", "'I' at position 3"
-    )
+    assert_message(error, path, 0, "'sp|P00193|FER_PEPAS'", "outside the dna alphabet", "'I' at position 3")
 
 
 def test_validate_false_keeps_records_that_fit_no_alphabet(tmp_path):

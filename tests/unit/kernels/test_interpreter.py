@@ -30,9 +30,7 @@ def test_triton_kernels_under_interpreter():
         "-m", "interpreter", "-q", "-p", "no:cacheprovider", "--no-header",
     ]  # fmt: skip
     env = {**os.environ, "TRITON_INTERPRET": "1"}
-    done = subprocess.run(
-        command, cwd=HERE.parents[2], env=env, capture_output=True, text=True, timeout=600
-    )
+    done = subprocess.run(command, cwd=HERE.parents[2], env=env, capture_output=True, text=True, timeout=600)
     report = done.stdout[-8000:] + done.stderr[-4000:]
     assert done.returncode == 0, f"interpreter checks failed:\n{report}"
     summary = done.stdout.strip().splitlines()[-1]

@@ -35,8 +35,9 @@ def test_exported_names_exist(module):
 
 
 def test_config_json_round_trip():
-    config = ModelConfig(encoder="gat", encoder_options={"heads": 2}, task="multiclass",
-                         n_classes=3, n_tasks=2, extra_dim=5)
+    config = ModelConfig(
+        encoder="gat", encoder_options={"heads": 2}, task="multiclass", n_classes=3, n_tasks=2, extra_dim=5
+    )
     assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
 

@@ -61,8 +61,9 @@ def test_aggregate_matches_loop(backend, reduce, weighted):
 @pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
 def test_torch_aggregate_matches_loop(reduce):
     x, edge_index = _graph()
-    torch.testing.assert_close(torch_aggregate(x, edge_index, 6, reduce),
-                               _loop_aggregate(x, edge_index, 6, reduce))
+    torch.testing.assert_close(
+        torch_aggregate(x, edge_index, 6, reduce), _loop_aggregate(x, edge_index, 6, reduce)
+    )
 
 
 @pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
@@ -94,11 +95,15 @@ def test_dmpnn_message_matches_loop(backend):
     edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
     rev = torch.tensor([1, 0, 3, 2])
     m = torch.randn(4, 3, dtype=torch.float64)
-    expected = torch.stack([
-        sum((m[f] for f, (a, b) in enumerate(edge_index.t().tolist()) if b == u and a != v),
-            torch.zeros(3, dtype=m.dtype))
-        for u, v in edge_index.t().tolist()
-    ])
+    expected = torch.stack(
+        [
+            sum(
+                (m[f] for f, (a, b) in enumerate(edge_index.t().tolist()) if b == u and a != v),
+                torch.zeros(3, dtype=m.dtype),
+            )
+            for u, v in edge_index.t().tolist()
+        ]
+    )
     torch.testing.assert_close(dmpnn_message(m, edge_index, rev, 3), expected)
 
 

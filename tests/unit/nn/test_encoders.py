@@ -48,7 +48,7 @@ def test_molecules_in_a_batch_do_not_interact(name):
         torch.testing.assert_close(together[1:2], alone)
     else:
         start = Chem.MolFromSmiles(SMILES[0]).GetNumAtoms()
-        torch.testing.assert_close(together[start:start + alone.shape[0]], alone)
+        torch.testing.assert_close(together[start : start + alone.shape[0]], alone)
 
 
 def test_depth_must_be_positive():
@@ -76,8 +76,9 @@ def _dmpnn_loop(encoder, x, edges, edge_attr):
     zero = torch.zeros_like(h0[0])
     for _ in range(encoder.depth - 1):
         m = [
-            F.relu(h0[k] + encoder.W_h(sum(
-                (m[j] for j, (a, b) in enumerate(edges) if b == u and a != v), zero)))
+            F.relu(
+                h0[k] + encoder.W_h(sum((m[j] for j, (a, b) in enumerate(edges) if b == u and a != v), zero))
+            )
             for k, (u, v) in enumerate(edges)
         ]
     nodes = []
@@ -100,8 +101,13 @@ def test_dmpnn_matches_loop_on_hand_graph(use_kernel, monkeypatch):
     bond = torch.randn(4, 3, dtype=torch.float64)
     bond_of = {frozenset(p): i for i, p in enumerate([(0, 1), (1, 2), (1, 3), (3, 4)])}
     edge_attr = torch.stack([bond[bond_of[frozenset(e)]] for e in edges])
-    batch = Batch(x=x, edge_index=torch.tensor(edges).t(), edge_attr=edge_attr,
-                  rev_edge_index=torch.tensor(rev), batch=torch.zeros(6, dtype=torch.long))
+    batch = Batch(
+        x=x,
+        edge_index=torch.tensor(edges).t(),
+        edge_attr=edge_attr,
+        rev_edge_index=torch.tensor(rev),
+        batch=torch.zeros(6, dtype=torch.long),
+    )
     encoder = DMPNNEncoder(4, 3, hidden=8, depth=3).double()
     expected = _dmpnn_loop(encoder, x, edges, edge_attr)
     torch.testing.assert_close(encoder(batch), expected)

@@ -13,10 +13,34 @@ runner = CliRunner()
 
 def test_screen_command_writes_output_top_and_report(cli_app, run_a, run_b, library, tmp_path):
     out = tmp_path / "hits.parquet"
-    result = runner.invoke(cli_app, ["screen", str(run_a), str(run_b), str(library), "-o", str(out),
-                                     "--filters", "lipinski", "--rank-by", "a:logp,b:potency", "--weights",
-                                     "1,-1", "--top", "5", "--diverse", "3", "--chunk-size", "64",
-                                     "--workers", "1", "--properties", "mw,qed", "--no-report"])
+    result = runner.invoke(
+        cli_app,
+        [
+            "screen",
+            str(run_a),
+            str(run_b),
+            str(library),
+            "-o",
+            str(out),
+            "--filters",
+            "lipinski",
+            "--rank-by",
+            "a:logp,b:potency",
+            "--weights",
+            "1,-1",
+            "--top",
+            "5",
+            "--diverse",
+            "3",
+            "--chunk-size",
+            "64",
+            "--workers",
+            "1",
+            "--properties",
+            "mw,qed",
+            "--no-report",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "screened 300 rows" in result.output and "296 scored" in result.output
     assert "pass_lipinski:" in result.output
@@ -43,12 +67,15 @@ def test_bad_run_directory_is_one_line_error(cli_app, run_a, library, tmp_path, 
     assert not (tmp_path / "o.parquet.parts").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ([], "at least one run directory and then the library"),
-    (["--acquisition", "ei"], "unknown acquisition 'ei'"),
-    (["--rank-by", "nope"], "cannot rank by nope"),
-    (["--filters", "pains,,qed"], "bad filter term"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "at least one run directory and then the library"),
+        (["--acquisition", "ei"], "unknown acquisition 'ei'"),
+        (["--rank-by", "nope"], "cannot rank by nope"),
+        (["--filters", "pains,,qed"], "bad filter term"),
+    ],
+)
 def test_bad_arguments_are_one_line_errors(cli_app, run_a, library, tmp_path, args, message):
     paths = [str(library)] if not args else [str(run_a), str(library)]
     result = runner.invoke(cli_app, ["screen", *paths, "-o", str(tmp_path / "o.parquet"), *args])

@@ -13,11 +13,22 @@ pytest.importorskip("distributed")
 
 def test_local_cluster_equals_single_process(run_a, run_b, library, tmp_path):
     ranking = RankingConfig(top=15)
-    local = screen([run_a, run_b], library, tmp_path / "local.parquet",
-                   ScreenConfig(chunk_size=70, workers=1, filters="lipinski"), ranking, report=False)
-    cluster = screen([run_a, run_b], library, tmp_path / "dask.parquet",
-                     ScreenConfig(chunk_size=70, workers=2, filters="lipinski", scheduler="local"), ranking,
-                     report=False)
+    local = screen(
+        [run_a, run_b],
+        library,
+        tmp_path / "local.parquet",
+        ScreenConfig(chunk_size=70, workers=1, filters="lipinski"),
+        ranking,
+        report=False,
+    )
+    cluster = screen(
+        [run_a, run_b],
+        library,
+        tmp_path / "dask.parquet",
+        ScreenConfig(chunk_size=70, workers=2, filters="lipinski", scheduler="local"),
+        ranking,
+        report=False,
+    )
     expected, got = pd.read_parquet(local.out), pd.read_parquet(cluster.out)
     assert got["row"].tolist() == list(range(300))
     pd.testing.assert_frame_equal(got, expected, rtol=1e-5)  # batches differ: float rounding only

@@ -45,8 +45,10 @@ def test_pools_equal_in_process(run_a, library, pool):
 
 def test_filters_agree_with_rdkit_on_known_molecules(run_a, run_b, tmp_path):
     lib = tmp_path / "known.smi"
-    lib.write_text("CC(=O)Oc1ccccc1C(=O)O aspirin\nO=C1NC(=S)SC1=Cc1ccccc1 rhodanine\n"
-                   "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC(=O)O long\n")
+    lib.write_text(
+        "CC(=O)Oc1ccccc1C(=O)O aspirin\nO=C1NC(=S)SC1=Cc1ccccc1 rhodanine\n"
+        "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC(=O)O long\n"
+    )
     config = ScreenConfig(filters="lipinski,pains,qed>=0.3", workers=1)
     out = pd.concat(iter_screen([run_a, run_b], lib, config), ignore_index=True).set_index("id")
     assert out.loc["aspirin", "pass_lipinski"] and out.loc["aspirin", "pass_pains"]

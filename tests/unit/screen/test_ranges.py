@@ -54,8 +54,15 @@ def _files(tmp_path):
                 writer.write(mol)
     with open(sdf, "a") as handle:
         handle.write("truncated\n  no terminator\n")
-    return {"smi": smi, "header": header, "csv": csv, "gz": gz, "quoted": quoted, "parquet": parquet,
-            "sdf": sdf}
+    return {
+        "smi": smi,
+        "header": header,
+        "csv": csv,
+        "gz": gz,
+        "quoted": quoted,
+        "parquet": parquet,
+        "sdf": sdf,
+    }
 
 
 @pytest.mark.parametrize("chunk_size", [9, 40])

@@ -16,9 +16,16 @@ from .conftest import NCI
 
 def _table(n: int = 600, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({"row": np.arange(n), "smiles": NCI.read_text().split()[: 2 * n: 2],
-                          "a": rng.normal(size=n).round(1), "a_std": rng.uniform(0, 1, n),
-                          "b": rng.normal(size=n), "error": None})
+    frame = pd.DataFrame(
+        {
+            "row": np.arange(n),
+            "smiles": NCI.read_text().split()[: 2 * n : 2],
+            "a": rng.normal(size=n).round(1),
+            "a_std": rng.uniform(0, 1, n),
+            "b": rng.normal(size=n),
+            "error": None,
+        }
+    )
     frame.loc[rng.choice(n, 30, replace=False), "error"] = "bad"
     frame.loc[frame["error"].notna(), ["a", "b"]] = np.nan
     return frame
@@ -26,12 +33,18 @@ def _table(n: int = 600, seed: int = 0) -> pd.DataFrame:
 
 def _stream(ranker: Ranker, frame: pd.DataFrame, chunk: int) -> Ranker:
     for start in range(0, len(frame), chunk):
-        ranker.update(frame.iloc[start:start + chunk])
+        ranker.update(frame.iloc[start : start + chunk])
     return ranker
 
 
-@pytest.mark.parametrize("config", [RankingConfig(top=25), RankingConfig(top=25, ascending=True),
-                                    RankingConfig(top=40, acquisition="ucb", kappa=2.0)])
+@pytest.mark.parametrize(
+    "config",
+    [
+        RankingConfig(top=25),
+        RankingConfig(top=25, ascending=True),
+        RankingConfig(top=40, acquisition="ucb", kappa=2.0),
+    ],
+)
 def test_bounded_top_k_equals_full_sort(config):
     frame = _table()  # "a" is rounded: many ties, broken by row
     top = _stream(Ranker(config, ["a"]), frame, chunk=47).result()

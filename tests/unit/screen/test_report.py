@@ -11,8 +11,13 @@ from biomodels.screen import RankingConfig, ScreenConfig, screen
 
 def test_report_holds_counts_histograms_and_the_top_grid(run_a, library, tmp_path):
     out = tmp_path / "hits.parquet"
-    summary = screen([run_a], library, out, ScreenConfig(filters="pains,qed>=0.3", chunk_size=100, workers=1),
-                     RankingConfig(top=12, diverse=4, acquisition="ucb"))
+    summary = screen(
+        [run_a],
+        library,
+        out,
+        ScreenConfig(filters="pains,qed>=0.3", chunk_size=100, workers=1),
+        RankingConfig(top=12, diverse=4, acquisition="ucb"),
+    )
     assert summary.rows == 300 and summary.invalid == 4 and summary.scored == 296
     assert summary.filter_counts["pass_pains"] <= 296 and "passes_all" in summary.filter_counts
     top = pd.read_csv(summary.top_csv)

@@ -58,11 +58,24 @@ def _interrupted(run_dirs, library, out, chunks: int) -> None:
 
 def test_sigkill_then_resume_equals_uninterrupted(run_a, big_library, reference, tmp_path, cli_app):
     out = tmp_path / "hits.parquet"
-    args = ["screen", str(run_a), str(big_library), "-o", str(out), "--chunk-size", "40", "--workers", "1",
-            "--top", "10", "--no-report"]
+    args = [
+        "screen",
+        str(run_a),
+        str(big_library),
+        "-o",
+        str(out),
+        "--chunk-size",
+        "40",
+        "--workers",
+        "1",
+        "--top",
+        "10",
+        "--no-report",
+    ]
     kill_after = random.Random(7).randint(1, 12)
-    process = subprocess.Popen([sys.executable, "-c", CLI_SCRIPT, *args], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLI_SCRIPT, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 120
         while len(list(parts_dir(out).glob("part-*.parquet"))) < kill_after:
@@ -94,14 +107,25 @@ def test_interrupted_at_random_chunks_then_resumed(run_a, big_library, reference
     for _ in range(2):  # interrupted twice, the second time while resuming
         done = len(list(parts_dir(out).glob("part-*"))) if parts_dir(out).exists() else 0
         with pytest.raises(Crash):
-            screen([run_a], big_library, out, CONFIG, RANKING, resume=True, report=False,
-                   progress=_crash_after(rng.randint(1, 10)))
+            screen(
+                [run_a],
+                big_library,
+                out,
+                CONFIG,
+                RANKING,
+                resume=True,
+                report=False,
+                progress=_crash_after(rng.randint(1, 10)),
+            )
         assert len(list(parts_dir(out).glob("part-*"))) > done
     (parts_dir(out) / ".part-000029.parquet.x1y2.parquet").write_bytes(b"half a commit")
     summary = screen([run_a], big_library, out, CONFIG, RANKING, resume=True, report=False)
     assert summary.resumed_rows > 0 and summary.rows == 1200
-    pd.testing.assert_frame_equal(pd.read_csv(out, keep_default_na=False, na_values=[""]),
-                                  reference[0].pipe(_via_csv), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out, keep_default_na=False, na_values=[""]),
+        reference[0].pipe(_via_csv),
+        check_dtype=False,
+    )
 
 
 def test_mismatched_library_or_model_refuses_and_touches_nothing(run_a, run_b, big_library, tmp_path):
