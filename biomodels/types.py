@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rdkit import Chem
 
+TASKS = ("regression", "binary", "multiclass")
+"""Prediction tasks of property models: values, 0/1 labels (one or more tasks), one of C classes."""
+
 
 @dataclass(slots=True)
 class MoleculeRecord:

@@ -8,13 +8,14 @@ from pathlib import Path
 import typer
 
 from biomodels.cli.common import console, friendly_errors, progress_bar
-from biomodels.screen.scoring import predict_file
 
 
 @friendly_errors
 def predict(
-    run_dir: Path = typer.Argument(..., help="Run directory written by `biomodels train`."),
-    input: Path = typer.Argument(..., help="Molecules: .smi, .csv(.gz), .tsv, .parquet, .sdf(.gz)."),
+    run_dir: Path = typer.Argument(..., help="Run directory of a model that reads molecules or text."),
+    input: Path = typer.Argument(
+        ..., help="Molecules (.smi, .csv(.gz), .tsv, .parquet, .sdf(.gz)) or a text table."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output .csv or .parquet."),
     smiles_col: str = typer.Option(None, help="SMILES column (detected when omitted)."),
     id_col: str = typer.Option(None, help="Id column (detected when omitted)."),
@@ -23,6 +24,8 @@ def predict(
     seed: int = typer.Option(0, help="Recorded for reproducibility; prediction is deterministic."),
 ) -> None:
     """Every input row comes out in order, with predictions, uncertainty and an error column."""
+    from biomodels.screen.scoring import predict_file
+
     started = time.perf_counter()
     with progress_bar() as progress:
         task = progress.add_task(f"predict {input.name}", total=None, rate="")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +13,9 @@ from biomodels.exceptions import ColumnNotFoundError, InputError
 from biomodels.featurize.batch import featurize_file
 from biomodels.featurize.graph import GraphArrays
 from biomodels.io.molecules import iter_raw_chunks
+from biomodels.types import TASKS
 
 logger = logging.getLogger(__name__)
-
-TASKS = ("regression", "binary", "multiclass")
 
 
 def infer_task(targets: np.ndarray) -> str:
@@ -44,7 +43,8 @@ class MoleculeTable:
         graphs: graphs of the valid rows, in order (``len(graphs) == valid.sum()``).
         targets: ``n_valid x T`` float32 with NaN for missing labels (class index for multiclass).
         classes: label names for multiclass (index -> name), else ``None``.
-        extra: ``n_valid x D`` molecule-level features (e.g. RDKit descriptors) when asked for.
+        features: ``{featurizer name: n_valid x D array}`` of molecule-level features (RDKit
+            descriptors, fingerprints) computed with the graphs when asked for.
     """
 
     path: Path
@@ -55,10 +55,27 @@ class MoleculeTable:
     graphs: GraphArrays
     targets: np.ndarray
     classes: list[str] | None = None
-    extra: np.ndarray | None = None
+    features: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.graphs)
+
+    def subset(self, indices: np.ndarray) -> MoleculeTable:
+        """The valid molecules at ``indices`` (positions among the valid rows) as a table."""
+        indices = np.asarray(indices, dtype=np.int64)
+        meta = self.meta.loc[self.valid].iloc[indices].reset_index(drop=True)
+        return replace(
+            self,
+            meta=meta,
+            valid=np.ones(len(meta), dtype=bool),
+            graphs=self.graphs.take(indices),
+            targets=self.targets[indices],
+            features={name: values[indices] for name, values in self.features.items()},
+        )
+
+    def records_meta(self) -> pd.DataFrame:
+        """``row, id, smiles, error`` of the valid rows, in order."""
+        return self.meta.loc[self.valid, ["row", "id", "smiles", "error"]].reset_index(drop=True)
 
     @property
     def smiles(self) -> list[str]:
@@ -75,7 +92,7 @@ class MoleculeTable:
         standardize: bool = False,
         workers: int = 0,
         use_cache: bool = True,
-        extra_features: str | None = None,
+        extra_features: list[str] | tuple[str, ...] = (),
     ) -> MoleculeTable:
         """Read ``path``, featurise its molecules (through the on-disk cache) and its targets.
 
@@ -97,17 +114,17 @@ class MoleculeTable:
             use_cache=use_cache,
         )
         values, classes, task = _encode_targets(path, raw_targets[table.valid], task)
-        extra = None
-        if extra_features:
+        features = {}
+        for name in extra_features:
             extra_table = featurize_file(
                 path,
-                extra_features,
+                name,
                 smiles_col=smiles_col,
                 standardize=standardize,
                 workers=workers,
                 use_cache=use_cache,
             )
-            extra = np.asarray(extra_table.features, dtype=np.float32)
+            features[name] = np.asarray(extra_table.features, dtype=np.float32)
         logger.info(
             "%s: %d of %d rows valid; task %s, targets %s",
             path.name,
@@ -116,7 +133,9 @@ class MoleculeTable:
             task,
             target_names,
         )
-        return cls(path, target_names, task, table.meta, table.valid, table.features, values, classes, extra)
+        return cls(
+            path, target_names, task, table.meta, table.valid, table.features, values, classes, features
+        )
 
 
 def read_columns(path: Path, columns: list[str], smiles_col: str | None = None) -> pd.DataFrame:

@@ -46,6 +46,7 @@ __all__ = [
     "SPLITTERS",
     "Split",
     "kfold",
+    "load_split_file",
     "random_split",
     "replicates",
     "scaffold_split",
@@ -176,7 +177,8 @@ class Split:
 
 
 SPLITTERS: Registry[Callable[..., Split]] = Registry("splitter")
-"""Splitters by name: ``random``, ``scaffold``, ``stratified``."""
+"""Splitters by name: ``random``, ``scaffold``, ``stratified``. Each entry's ``needs`` says what
+it splits by: ``count`` (the default), ``smiles`` or ``labels``."""
 
 
 @SPLITTERS.register("random")
@@ -195,7 +197,7 @@ def random_split(data: int | Sized, sizes: Sequence[float] = DEFAULT_SIZES, seed
     return Split(*parts, method="random", seed=seed, sizes=sizes)
 
 
-@SPLITTERS.register("scaffold")
+@SPLITTERS.register("scaffold", needs="smiles")
 def scaffold_split(
     mols: Sequence[Chem.Mol | str | None], sizes: Sequence[float] = DEFAULT_SIZES, seed: int = 0
 ) -> Split:
@@ -244,7 +246,7 @@ def scaffold_split(
     return Split(train, val, test, method="scaffold", seed=seed, sizes=sizes)
 
 
-@SPLITTERS.register("stratified")
+@SPLITTERS.register("stratified", needs="labels")
 def stratified_split(
     labels: ArrayLike, sizes: Sequence[float] = DEFAULT_SIZES, seed: int = 0, column: int = 0
 ) -> Split:
@@ -361,6 +363,56 @@ def replicates(
     if not _is_int(n_replicates) or n_replicates < 0:
         raise ValueError(f"n_replicates must be a non-negative integer, got {n_replicates!r}")
     return [splitter(data, sizes=sizes, seed=base_seed + i, **kwargs) for i in range(n_replicates)]
+
+
+def load_split_file(path: str | Path, n: int) -> Split:
+    """Read an external split of ``n`` items: ours (:meth:`Split.to_json`) or chemprop's.
+
+    chemprop's ``--splits-file`` is a JSON list of ``{"train", "val", "test"}`` objects whose
+    values are index lists or range strings such as ``"0-4,7"``; the first entry is used.
+
+    Raises:
+        InputError: one line naming the file: unreadable, malformed, overlapping partitions,
+            or an index outside ``0 .. n-1``.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "split file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"not a readable JSON split file ({exc})") from None
+    if isinstance(data, list):
+        if not data or not isinstance(data[0], Mapping):
+            raise InputError(path, "a chemprop split file is a list of {train, val, test} objects")
+        if len(data) > 1:
+            logger.info("%s holds %d splits; using the first", path, len(data))
+        entry = data[0]
+        data = {"method": "file", "seed": None, "sizes": None}
+        for name in PARTITIONS:
+            data[name] = _parse_index_ranges(path, name, entry.get(name, []))
+        counts = [len(data[name]) for name in PARTITIONS]
+        data["sizes"] = [c / max(sum(counts), 1) for c in counts]
+    split = _split_from_dict(data, path)
+    largest = max((int(getattr(split, p).max()) for p in PARTITIONS if len(getattr(split, p))), default=-1)
+    if largest >= n:
+        raise InputError(path, f"index {largest} is out of range for {n} molecules")
+    return split
+
+
+def _parse_index_ranges(path: str | Path, name: str, value: Any) -> list[int]:
+    """chemprop's partition value: a list of indices, or a string of ``a-b`` ranges and indices."""
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, str):
+        raise InputError(path, f"{name} must be a list of indices or a range string, got {value!r:.60}")
+    indices: list[int] = []
+    try:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            low, _, high = part.partition("-")
+            indices.extend(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise InputError(path, f"{name}: cannot read index range {value!r:.60}") from None
+    return indices
 
 
 def _is_int(value: object) -> bool:

@@ -26,7 +26,7 @@ from biomodels.diagnostics.base import ESTIMATORS, NeuralEstimator, Prepared
 from biomodels.diagnostics.batches import tensor_batches
 from biomodels.diagnostics.image_classifier import ImageInputMixin
 from biomodels.io.images import pixel_statistics
-from biomodels.train.losses import masked_mse
+from biomodels.nn.losses import masked_mse
 
 __all__ = ["DenseAutoencoderEstimator", "ImageAutoencoder", "prepare_vectors"]
 

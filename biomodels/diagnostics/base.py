@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from biomodels.exceptions import CheckpointError
+from biomodels.nn.losses import masked_cross_entropy
 from biomodels.registry import Registry
 from biomodels.train import (
     Trainer,
@@ -35,7 +36,6 @@ from biomodels.train import (
     seed_everything,
 )
 from biomodels.train.checkpoint import read_config
-from biomodels.train.losses import masked_cross_entropy
 from biomodels.train.metrics import multiclass_metrics
 
 __all__ = [

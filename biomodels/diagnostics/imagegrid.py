@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from biomodels.io.atomic import atomic_path
+from biomodels.utils import atomic_path
 
 __all__ = ["image_grid", "save_image_grid"]
 

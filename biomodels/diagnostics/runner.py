@@ -45,11 +45,11 @@ from biomodels.diagnostics.evaluate import (
 from biomodels.diagnostics.generative import ConditionalGANEstimator
 from biomodels.diagnostics.image_classifier import CNNClassifier
 from biomodels.exceptions import InputError
-from biomodels.io.atomic import atomic_path
 from biomodels.io.images import ImageSet, read_images
 from biomodels.io.text import TextSet, read_text_table
 from biomodels.report.plots import plot_histogram, plot_roc_pr, plot_training_curves
 from biomodels.train.rundir import RunDirectory
+from biomodels.utils import atomic_path
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import biomodels
 from biomodels.featurize.base import Featurizer, get_featurizer
 from biomodels.featurize.graph import GraphArrays
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
+from biomodels.utils import ordered_map
 
 logger = logging.getLogger(__name__)
 
@@ -65,23 +66,6 @@ def featurize_raw_chunk(
     return FeaturizedChunk(meta, np.array([r.ok for r in records], bool), features)
 
 
-def _ordered_map(
-    fn: Callable[..., Any], items: Iterator[Any], executor: Executor | None, window: int
-) -> Iterator[Any]:
-    """``map`` in input order with at most ``window`` tasks pending (bounded memory)."""
-    if executor is None:
-        for item in items:
-            yield fn(item)
-        return
-    pending = []
-    for item in items:
-        pending.append(executor.submit(fn, item))
-        if len(pending) >= window:
-            yield pending.pop(0).result()
-    for future in pending:
-        yield future.result()
-
-
 class _ChunkJob:
     """Picklable callable for worker processes."""
 
@@ -117,10 +101,10 @@ def iter_featurized_chunks(
     raw_chunks = iter_raw_chunks(path, smiles_col, id_col, chunk_size)
     job = _ChunkJob(featurizer, parser)
     if workers <= 1:
-        yield from _ordered_map(job, raw_chunks, None, 1)
+        yield from ordered_map(job, raw_chunks, None, 1)
         return
     with ProcessPoolExecutor(max_workers=workers) as executor:
-        yield from _ordered_map(job, raw_chunks, executor, 2 * workers)
+        yield from ordered_map(job, raw_chunks, executor, 2 * workers)
 
 
 @dataclass

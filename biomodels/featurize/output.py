@@ -13,7 +13,7 @@ import torch
 from biomodels.exceptions import InputError
 from biomodels.featurize.batch import FeaturizedTable
 from biomodels.featurize.graph import GraphArrays
-from biomodels.io.atomic import atomic_path
+from biomodels.utils import atomic_path
 
 OUTPUT_SUFFIXES = (".parquet", ".pt")
 

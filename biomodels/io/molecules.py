@@ -143,9 +143,16 @@ def _table_chunks(path: Path, fmt: str, chunk_size: int) -> Iterator[Any]:
 def _iter_table(
     path: Path, fmt: str, smiles_col: str | None, id_col: str | None, chunk_size: int
 ) -> Iterator[list[RawRecord]]:
+    return _frames_to_raws(path, _table_chunks(path, fmt, chunk_size), smiles_col, id_col)
+
+
+def _frames_to_raws(
+    path: Path | None, frames: Iterable[Any], smiles_col: str | None, id_col: str | None
+) -> Iterator[list[RawRecord]]:
+    """Raw records of DataFrames of string cells, numbered on from 0 across the frames."""
     row = 0
     smiles_name = id_name = None
-    for frame in _table_chunks(path, fmt, chunk_size):
+    for frame in frames:
         if smiles_name is None:
             columns = [str(c) for c in frame.columns]
             smiles_name = _find_column(path, columns, smiles_col, SMILES_COLUMN_NAMES, "SMILES")
@@ -215,6 +222,29 @@ def _sdf_raw(row: int, lines: list[str], terminated: bool) -> RawRecord:
     title = lines[0].strip() if lines else ""
     props = {} if terminated else {"_truncated": True}
     return RawRecord(row, title or None, "".join(lines), props, is_molblock=True)
+
+
+def records_from(data: Any, smiles_col: str | None = None, id_col: str | None = None) -> list[RawRecord]:
+    """Raw records of molecules given in memory or as a file, for models' ``predict``.
+
+    Args:
+        data: a list of SMILES strings (rows numbered from 0, no ids), a pandas DataFrame (its
+            SMILES and id columns found as in a table file), or the path of a molecule file
+            (read whole: stream large files with :func:`iter_raw_chunks`).
+
+    Raises:
+        InputError: a string that is not an existing file, or a table without a SMILES column.
+    """
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        frame = data.astype(object).where(data.notna(), "").astype(str)
+        return [r for chunk in _frames_to_raws(None, [frame], smiles_col, id_col) for r in chunk]
+    if isinstance(data, (str, Path)):
+        if not Path(data).is_file():
+            raise InputError(data, "no such file (pass SMILES as a list of strings)")
+        return [r for chunk in iter_raw_chunks(data, smiles_col, id_col) for r in chunk]
+    return [RawRecord(row, None, "" if text is None else str(text)) for row, text in enumerate(data)]
 
 
 def iter_raw_chunks(

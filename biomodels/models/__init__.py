@@ -1,6 +1,6 @@
 """Models composed from :mod:`biomodels.nn` blocks, plus non-neural baselines."""
 
 from biomodels.models.baseline import RandomForestBaseline
-from biomodels.models.property import TASKS, ModelConfig, PropertyModel
+from biomodels.models.property import ModelConfig, PropertyModel
 
-__all__ = ["TASKS", "ModelConfig", "PropertyModel", "RandomForestBaseline"]
+__all__ = ["ModelConfig", "PropertyModel", "RandomForestBaseline"]

@@ -2,27 +2,24 @@
 
 After fitting, each forest is kept as flat numpy arrays (children, split feature, threshold,
 leaf value of every node of every tree) and predicted by a small vectorised tree walk; the same
-arrays are what :meth:`RandomForestBaseline.save` writes to ``.npz``, so a reloaded model gives
-identical predictions and no pickle is involved.
+arrays are what a model folder saves (:meth:`RandomForestBaseline.to_arrays`), so a reloaded
+model gives identical predictions and no pickle is involved.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from rdkit import Chem
 
-from biomodels.exceptions import CheckpointError, InputError
+from biomodels.exceptions import InputError
 from biomodels.featurize.molecular import MorganCountFeaturizer
 
 if TYPE_CHECKING:  # scikit-learn is imported only to train (loading reads plain arrays)
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-FORMAT = "biomodels.random_forest/1"
 _TREE_KEYS = ("roots", "left", "right", "feature", "threshold", "value")
 _CHUNK = 1024  # molecules fingerprinted and predicted at a time
 
@@ -118,29 +115,22 @@ class RandomForestBaseline:
             return np.zeros((0, n_tasks)), np.zeros((0, n_tasks))
         return np.concatenate(means), np.concatenate(stds)
 
-    def save(self, path: str | Path) -> None:
-        """Write parameters and tree arrays to one ``.npz`` file (no pickle)."""
-        arrays = {
-            f"task{t}_{key}": forest[key] for t, forest in enumerate(self.forests_) for key in _TREE_KEYS
-        }
-        header = {"format": FORMAT, "n_tasks": len(self.forests_), "params": self.get_params()}
-        with open(path, "wb") as handle:
-            np.savez_compressed(handle, header=np.array(json.dumps(header)), **arrays)
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted trees as flat named arrays (what a model folder saves; no pickle)."""
+        return {f"task{t}_{key}": forest[key] for t, forest in enumerate(self.forests_) for key in _TREE_KEYS}
 
-    @classmethod
-    def load(cls, path: str | Path) -> RandomForestBaseline:
+    def from_arrays(self, arrays: dict[str, np.ndarray]) -> RandomForestBaseline:
+        """Restore the trees of :meth:`to_arrays`; returns self.
+
+        Raises:
+            ValueError: arrays of a task are missing.
+        """
+        n_tasks = len({key.split("_", 1)[0] for key in arrays})
         try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(str(data["header"]))
-                if header.get("format") != FORMAT:
-                    raise CheckpointError(path, f"not a {FORMAT} file: {header.get('format')}")
-                model = cls(**header["params"])
-                model.forests_ = [
-                    {key: data[f"task{t}_{key}"] for key in _TREE_KEYS} for t in range(header["n_tasks"])
-                ]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise CheckpointError(path, f"cannot read random-forest file: {error}") from error
-        return model
+            self.forests_ = [{key: arrays[f"task{t}_{key}"] for key in _TREE_KEYS} for t in range(n_tasks)]
+        except KeyError as exc:
+            raise ValueError(f"random-forest arrays lack {exc.args[0]}") from None
+        return self
 
     def _fingerprints(self, mols: Sequence[Chem.Mol], offset: int = 0) -> np.ndarray:
         for i, mol in enumerate(mols):

@@ -15,8 +15,8 @@ binary (multi-label)        ``B x T``        logits
 multiclass                  ``B x T x C``    logits
 ==========================  ===============  ==============================================
 
-The trainer computes losses on these raw outputs and turns them into predictions with
-:meth:`PropertyModel.postprocess`.
+The model computes its loss on these raw outputs (:meth:`PropertyModel.loss`) and turns them
+into predictions with :meth:`PropertyModel.postprocess`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from torch import nn
 from biomodels.data.graphs import MoleculeBatch as Batch
 from biomodels.featurize.graph import ATOM_DIM, BOND_DIM
 from biomodels.nn import ENCODERS, HEADS, READOUTS
-
-TASKS = ("regression", "binary", "multiclass")
+from biomodels.nn.losses import gaussian_nll, masked_bce_with_logits, masked_cross_entropy, masked_mse
+from biomodels.types import TASKS
 
 
 @dataclass
@@ -148,6 +148,16 @@ class PropertyModel(nn.Module):
     def forward(self, batch: Batch) -> torch.Tensor:
         """Raw outputs (values, logits or mean/variance pairs; table in the module docstring)."""
         return self.head(self.embed(batch))
+
+    def loss(self, outputs: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Masked loss of raw outputs against ``batch.y`` (regression targets already scaled)."""
+        if self.config.task == "binary":
+            return masked_bce_with_logits(outputs, batch.y, batch.y_mask)
+        if self.config.task == "multiclass":
+            return masked_cross_entropy(outputs, batch.y, batch.y_mask)
+        if self.config.head == "mve":
+            return gaussian_nll(outputs[..., 0], outputs[..., 1], batch.y, batch.y_mask)
+        return masked_mse(outputs, batch.y, batch.y_mask)
 
     def postprocess(self, outputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Turn raw outputs into ``(prediction, variance)``.

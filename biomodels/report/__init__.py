@@ -1,4 +1,8 @@
-"""Reports: plots (and later tables and HTML pages) of results computed elsewhere."""
+"""Reports: plots, tables and HTML pages drawn from results and run directories.
+
+Nothing below this package imports it: training, screening and evaluation write data, and
+:func:`report_run` (``biomodels report RUN``) draws a run's figures from its directory.
+"""
 
 from biomodels.report.plots import (
     plot_confusion_matrix,
@@ -7,6 +11,7 @@ from biomodels.report.plots import (
     plot_roc_pr,
     plot_training_curves,
 )
+from biomodels.report.run import report_run
 
 __all__ = [
     "plot_confusion_matrix",
@@ -14,4 +19,5 @@ __all__ = [
     "plot_parity",
     "plot_roc_pr",
     "plot_training_curves",
+    "report_run",
 ]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from biomodels.io.atomic import atomic_path
+from biomodels.utils import atomic_path
 
 __all__ = ["HtmlReport"]
 

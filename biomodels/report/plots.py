@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn import metrics as skm
 
-from biomodels.train.checkpoint import atomic_path
 from biomodels.train.metrics import regression_metrics
 from biomodels.train.trainer import TrainHistory
+from biomodels.utils import atomic_path
 
 __all__ = [
     "plot_confusion_matrix",

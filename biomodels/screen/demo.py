@@ -17,14 +17,16 @@ from rdkit import Chem, RDConfig
 from rdkit.Chem import Draw
 
 from biomodels.chem.similarity import nearest_similarity
-from biomodels.io.atomic import atomic_path
 from biomodels.screen.scoring import PredictSummary, predict_file
 from biomodels.train.run import TrainRunConfig, TrainRunResult, train_run
+from biomodels.utils import atomic_path
 
 logger = logging.getLogger(__name__)
 
 ACTIVITY_DIR = Path(RDConfig.RDContribDir) / "FreeWilson" / "data"
 NCI_LIBRARY = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
+ACTIVITY = "Act"
+"""The activity column of the shipped CSV: the demo's one target, and what it ranks by."""
 
 
 @dataclass
@@ -74,19 +76,19 @@ def run_demo(
     data = activity_table(out)
     config = TrainRunConfig(
         data=str(data),
-        targets=["Act"],
+        targets=[ACTIVITY],
         model="dmpnn",
-        ensemble=ensemble,
         epochs=epochs,
         seed=seed,
         progress=progress,
+        params={"ensemble": ensemble},
     )
     trained = train_run(config, out / "run")
     scored_path = out / "nci_scored.parquet"
     summary = predict_file(trained.run_dir, library, scored_path, workers=min(2, os.cpu_count() or 1))
     scored = pd.read_parquet(scored_path)
     valid = scored[scored["error"].isna()].copy()
-    training = pd.read_csv(data)["smiles"]
+    training = [s for part in trained.data.partitions().values() for s in part.smiles]
     valid["train_similarity"] = nearest_similarity(
         [Chem.MolFromSmiles(s) for s in valid["smiles"]], [Chem.MolFromSmiles(s) for s in training]
     )
@@ -98,10 +100,10 @@ def run_demo(
         min_similarity,
     )
     best = (
-        in_domain.sort_values("Act", ascending=False)
+        in_domain.sort_values(ACTIVITY, ascending=False)
         .head(top)
-        .loc[:, ["row", "id", "smiles", "Act", "Act_std", "train_similarity"]]
-        .rename(columns={"Act": "predicted_Act", "Act_std": "uncertainty"})
+        .loc[:, ["row", "id", "smiles", ACTIVITY, f"{ACTIVITY}_std", "train_similarity"]]
+        .rename(columns={ACTIVITY: f"predicted_{ACTIVITY}", f"{ACTIVITY}_std": "uncertainty"})
     )
     top_csv = out / "top_compounds.csv"
     with atomic_path(top_csv) as tmp:
@@ -114,7 +116,11 @@ def run_demo(
         legends=[
             f"NCI {i}: {p:.2f} +/- {u:.2f} (sim {t:.2f})"
             for i, p, u, t in zip(
-                best["id"], best["predicted_Act"], best["uncertainty"], best["train_similarity"], strict=True
+                best["id"],
+                best[f"predicted_{ACTIVITY}"],
+                best["uncertainty"],
+                best["train_similarity"],
+                strict=True,
             )
         ],
     )

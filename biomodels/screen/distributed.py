@@ -47,12 +47,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from biomodels.io.ranges import plan_ranges
-from biomodels.screen.scoring import ScoringModel, map_with_models
+from biomodels.screen.scoring import map_with_models
 
 if TYPE_CHECKING:
     from distributed import Client
 
     from biomodels.screen.engine import ScreenConfig, ScreenJob
+    from biomodels.train.run import Run
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def dask_client(scheduler: str, workers: int = 0) -> Iterator[Client]:
 
 
 def iter_cluster_chunks(
-    models: Sequence[ScoringModel],
+    models: Sequence[Run],
     library: str | Path,
     config: ScreenConfig,
     job: ScreenJob,

@@ -41,7 +41,8 @@ from biomodels.chem.properties import PROPERTIES, compute_properties
 from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
 from biomodels.io.ranges import LibraryRange, read_range
-from biomodels.screen.scoring import POOLS, ScoringModel, load_run, map_with_models, score_parsed
+from biomodels.screen.scoring import POOLS, map_with_models, score_parsed
+from biomodels.train.run import Run, load_run
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class ScreenJob:
             MoleculeParser(standardize=config.standardize),
         )
 
-    def __call__(self, models: Sequence[ScoringModel], item: tuple[int, Chunk]) -> tuple[int, pd.DataFrame]:
+    def __call__(self, models: Sequence[Run], item: tuple[int, Chunk]) -> tuple[int, pd.DataFrame]:
         """Screen chunk ``item = (index, records or range)``; returns ``(index, frame)``.
 
         A range's rows are numbered from 0 (see :mod:`biomodels.io.ranges`).
@@ -147,7 +148,7 @@ class ScreenJob:
         raws = read_range(chunk) if isinstance(chunk, LibraryRange) else chunk
         return index, self.screen(models, raws)
 
-    def screen(self, models: Sequence[ScoringModel], raws: list[RawRecord]) -> pd.DataFrame:
+    def screen(self, models: Sequence[Run], raws: list[RawRecord]) -> pd.DataFrame:
         """One output row per raw record, columns as in the module docstring."""
         records = self.parser.parse_chunk(raws)
         mols = [r.mol if r.ok else None for r in records]
@@ -176,7 +177,7 @@ class ScreenJob:
         return notes
 
 
-def load_models(run_dirs: Sequence[str | Path]) -> list[ScoringModel]:
+def load_models(run_dirs: Sequence[str | Path]) -> list[Run]:
     """Load trained runs; names are the folder names, numbered when two are the same."""
     names = [Path(d).name for d in run_dirs]
     unique = [f"{n}{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
@@ -184,7 +185,7 @@ def load_models(run_dirs: Sequence[str | Path]) -> list[ScoringModel]:
 
 
 def iter_chunks(
-    models: Sequence[ScoringModel],
+    models: Sequence[Run],
     library: str | Path,
     config: ScreenConfig,
     committed: Mapping[int, int] | None = None,

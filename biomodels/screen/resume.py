@@ -32,9 +32,8 @@ import pyarrow.parquet as pq
 
 import biomodels
 from biomodels.exceptions import InputError
-from biomodels.io.atomic import atomic_path
 from biomodels.screen.writer import ChunkedTableWriter
-from biomodels.train.checkpoint import write_json
+from biomodels.utils import atomic_path, write_json
 
 logger = logging.getLogger(__name__)
 

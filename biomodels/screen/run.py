@@ -23,14 +23,15 @@ import numpy as np
 import pandas as pd
 
 from biomodels.exceptions import InputError
-from biomodels.io.atomic import atomic_path
 from biomodels.io.molecules import iter_raw_chunks
 from biomodels.screen.engine import ScreenConfig, ScreenJob, iter_chunks, load_models
 from biomodels.screen.ranking import Ranker, RankingConfig, pick_diverse
 from biomodels.screen.resume import PartStore, run_manifest
-from biomodels.screen.scoring import ScoringModel, prediction_columns
+from biomodels.screen.scoring import prediction_columns
 from biomodels.screen.summary import OutputStats, ScreenSummary
 from biomodels.screen.writer import TABLE_SUFFIXES, ChunkedTableWriter
+from biomodels.train.run import Run
+from biomodels.utils import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def screen(
     predictions = _numeric_predictions(models, columns)
     ranker = Ranker(ranking, ranking.columns(list(columns.index), predictions))
     options = {**config.output_options(), "chunking": "ranges" if config.scheduler else "records"}
-    store = PartStore.open(out, run_manifest(library, [m.run_dir for m in models], options), resume)
+    store = PartStore.open(out, run_manifest(library, [m.path for m in models], options), resume)
 
     committed = store.committed()
     started, screened = time.perf_counter(), 0
@@ -147,7 +148,7 @@ def screen(
     return summary
 
 
-def _numeric_predictions(models: Sequence[ScoringModel], dtypes: pd.Series) -> list[str]:
+def _numeric_predictions(models: Sequence[Run], dtypes: pd.Series) -> list[str]:
     """Prediction columns holding numbers (regression values, binary probabilities)."""
     return [c for _, _, c in prediction_columns(models) if np.issubdtype(dtypes[c], np.floating)]
 

@@ -21,13 +21,13 @@ from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem
 
-from biomodels.exceptions import CheckpointError, UnknownNameError
-from biomodels.featurize.batch import _ordered_map
+from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
-from biomodels.train.predictor import PREDICTOR_FILE, Prediction, Predictor, load_predictor
+from biomodels.train.checkpoint import MODEL_FILE
+from biomodels.train.run import Run, load_run
 from biomodels.types import MoleculeRecord
+from biomodels.utils import ordered_map
 
 logger = logging.getLogger(__name__)
 
@@ -35,116 +35,40 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-@dataclass
-class ScoringModel:
-    """A trained run loaded for scoring.
-
-    Attributes:
-        name: label used in column names when several models score together.
-        run_dir: the run directory it came from.
-        predictor: the loaded predictor.
-    """
-
-    name: str
-    run_dir: Path
-    predictor: Predictor
-
-    @property
-    def target_names(self) -> list[str]:
-        return list(self.predictor.target_names_)
-
-    @property
-    def classes(self) -> list[str] | None:
-        return self.predictor.classes_
-
-
-def load_run(run_dir: str | Path, name: str | None = None) -> ScoringModel:
-    """Load the model of a run directory written by ``biomodels train``.
-
-    Raises:
-        CheckpointError: one line naming the folder and what is wrong (missing, not a run
-            directory, corrupt or mismatched checkpoint).
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise CheckpointError(run_dir, "run directory not found")
-    if not (run_dir / "model").is_dir():
-        raise CheckpointError(run_dir, "no model/ folder; not a biomodels run directory")
-    return ScoringModel(name or run_dir.name, run_dir, load_predictor(run_dir / "model"))
-
-
-def prediction_columns(models: Sequence[ScoringModel]) -> list[tuple[ScoringModel, str, str]]:
+def prediction_columns(models: Sequence[Run]) -> list[tuple[Run, str, str]]:
     """``(model, target, column)`` for every prediction column, prefixed when several models."""
     prefix = len(models) > 1
-    return [(m, t, f"{m.name}:{t}" if prefix else t) for m in models for t in m.target_names]
+    return [(m, t, f"{m.name}:{t}" if prefix else t) for m in models for t in m.model.target_names_]
 
 
-def score_records(
-    models: Sequence[ScoringModel], raws: list[RawRecord], parser: MoleculeParser
-) -> pd.DataFrame:
+def score_records(models: Sequence[Run], raws: list[RawRecord], parser: MoleculeParser) -> pd.DataFrame:
     """Parse and score one chunk; every record comes out, invalid ones with their ``error``."""
     return score_parsed(models, parser.parse_chunk(raws))
 
 
 def score_parsed(
-    models: Sequence[ScoringModel], records: Sequence[MoleculeRecord], mask: np.ndarray | None = None
+    models: Sequence[Run], records: Sequence[MoleculeRecord], mask: np.ndarray | None = None
 ) -> pd.DataFrame:
     """Score parsed records: ``row, id, smiles``, predictions and ``_std`` per target, ``error``.
 
     Args:
-        models: loaded runs.
+        models: loaded runs; with several, prediction columns are prefixed ``<run name>:``.
         records: one chunk of parsed records; invalid ones keep their ``error`` and get NaN.
         mask: boolean, one per record; records where it is False are not scored (NaN, no
             error), e.g. molecules a screening run filtered out before inference.
     """
-    ok = np.array([r.ok for r in records], dtype=bool)
-    if mask is not None:
-        ok &= mask
-    good = np.flatnonzero(ok)
-    n = len(records)
-    columns: dict[str, object] = {
-        "row": np.array([r.row for r in records], dtype=np.int64),
-        "id": [r.id for r in records],
-        "smiles": [r.smiles for r in records],
-    }
-    errors: list[str | None] = [r.error for r in records]
-    mols = [records[i].mol for i in good]
-    smiles = [records[i].smiles for i in good]
-    prefix = len(models) > 1
-    for model in models:
-        prediction = _predict(model, mols, smiles, good, errors)
-        for t, target in enumerate(model.target_names):
-            column = f"{model.name}:{target}" if prefix else target
-            if model.classes:
-                probs = _scatter(n, good, None if prediction is None else prediction.mean[:, t])
-                labels = np.array([None] * n, dtype=object)
-                if prediction is not None:
-                    labels[good] = [model.classes[k] for k in prediction.mean[:, t].argmax(-1)]
-                columns[column] = labels
-                for c, label in enumerate(model.classes):
-                    columns[f"{column}_prob_{label}"] = probs[:, c] if probs.ndim == 2 else probs
-            else:
-                columns[column] = _scatter(n, good, None if prediction is None else prediction.mean[:, t])
-            columns[f"{column}_std"] = _scatter(n, good, None if prediction is None else prediction.std[:, t])
-    columns["error"] = pd.Series(errors, dtype=object)
-    return pd.DataFrame(columns)
-
-
-def _predict(
-    model: ScoringModel,
-    mols: list[Chem.Mol],
-    smiles: list[str | None],
-    good: np.ndarray,
-    errors: list[str | None],
-) -> Prediction | None:
-    """One model's predictions for ``mols``; on failure, mark the ``good`` rows' errors."""
-    try:
-        return model.predictor.predict_mols(mols, smiles)
-    except Exception as exc:  # a model failing on a chunk marks those rows, never the run
-        logger.warning("model %s failed on a chunk: %s", model.name, exc)
-        for i in good:
-            errors[i] = errors[i] or f"model {model.name} failed: {' '.join(str(exc).split())}"
-        return None
+    frames = [m.model.predict_records(records, mask) for m in models]
+    if len(frames) == 1:
+        return frames[0]
+    base = frames[0][["row", "id", "smiles"]]
+    blocks = [
+        frame.drop(columns=["row", "id", "smiles", "error"]).add_prefix(f"{m.name}:")
+        for m, frame in zip(models, frames, strict=True)
+    ]
+    errors = frames[0]["error"]
+    for frame in frames[1:]:
+        errors = errors.where(errors.notna(), frame["error"])
+    return pd.concat([base, *blocks, errors.rename("error")], axis=1)
 
 
 def error_key(reason: str) -> str:
@@ -156,19 +80,10 @@ def error_key(reason: str) -> str:
     return re.split(r"[:\d]", reason, maxsplit=1)[0].strip(" #,")[:60] or reason[:60]
 
 
-def _scatter(n: int, rows: np.ndarray, values: np.ndarray | None) -> np.ndarray:
-    """Values of the scored rows placed at their positions among ``n``; NaN elsewhere."""
-    if values is None:
-        return np.full(n, np.nan, np.float32)
-    out = np.full((n, *values.shape[1:]), np.nan, np.float32)
-    out[rows] = values
-    return out
-
-
 @functools.lru_cache(maxsize=4)
 def worker_models(
     run_dirs: tuple[str, ...], names: tuple[str, ...], threads: int = 1, stamp: tuple[int, ...] = ()
-) -> list[ScoringModel]:
+) -> list[Run]:
     """The models of ``run_dirs``, loaded once per process (pool and Dask workers call this).
 
     The first call also sets the process's torch threads, so that workers times threads
@@ -181,21 +96,21 @@ def worker_models(
     return [load_run(d, n) for d, n in zip(run_dirs, names, strict=True)]
 
 
-ChunkJob = Callable[[Sequence[ScoringModel], T], R]
+ChunkJob = Callable[[Sequence[Run], T], R]
 """A job run on one item (a chunk of records, a file range...) with the worker's loaded models."""
 
 
 class ModelJob(Generic[T, R]):
     """Picklable wrapper running a :data:`ChunkJob` with :func:`worker_models` in the worker."""
 
-    def __init__(self, job: ChunkJob, models: Sequence[ScoringModel], threads: int = 1):
+    def __init__(self, job: ChunkJob, models: Sequence[Run], threads: int = 1):
         self.job = job
-        self.run_dirs = tuple(str(Path(m.run_dir).resolve()) for m in models)  # workers may cd elsewhere
+        self.run_dirs = tuple(str(Path(m.path).resolve()) for m in models)  # workers may cd elsewhere
         self.names = tuple(m.name for m in models)
         self.threads = threads
-        self.stamp = tuple((Path(d) / "model" / PREDICTOR_FILE).stat().st_mtime_ns for d in self.run_dirs)
+        self.stamp = tuple((Path(d) / "model" / MODEL_FILE).stat().st_mtime_ns for d in self.run_dirs)
 
-    def load(self) -> list[ScoringModel]:
+    def load(self) -> list[Run]:
         return worker_models(self.run_dirs, self.names, self.threads, self.stamp)
 
     def __call__(self, item: T) -> R:
@@ -208,7 +123,7 @@ POOLS = ("threads", "processes")
 def map_with_models(
     job: ChunkJob,
     items: Iterable[T],
-    models: Sequence[ScoringModel],
+    models: Sequence[Run],
     workers: int = 1,
     executor: Executor | None = None,
     pool: str = "threads",
@@ -233,17 +148,17 @@ def map_with_models(
         workers = os.cpu_count() or 1
     remote = ModelJob(job, models)
     if executor is not None:
-        yield from _ordered_map(remote, iter(items), executor, 2 * workers)
+        yield from ordered_map(remote, iter(items), executor, 2 * workers)
         return
     if workers <= 1:
-        yield from _ordered_map(functools.partial(job, models), iter(items), None, 1)
+        yield from ordered_map(functools.partial(job, models), iter(items), None, 1)
         return
     if pool == "threads":
         with _torch_threads(1), ThreadPoolExecutor(max_workers=workers) as threads:
-            yield from _ordered_map(functools.partial(job, models), iter(items), threads, 2 * workers)
+            yield from ordered_map(functools.partial(job, models), iter(items), threads, 2 * workers)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=remote.load) as processes:
-        yield from _ordered_map(remote, iter(items), processes, 2 * workers)
+        yield from ordered_map(remote, iter(items), processes, 2 * workers)
 
 
 @contextlib.contextmanager
@@ -265,12 +180,12 @@ class RecordScorer:
     def __init__(self, parser: MoleculeParser):
         self.parser = parser
 
-    def __call__(self, models: Sequence[ScoringModel], raws: list[RawRecord]) -> pd.DataFrame:
+    def __call__(self, models: Sequence[Run], raws: list[RawRecord]) -> pd.DataFrame:
         return score_records(models, raws, self.parser)
 
 
 def iter_scored_chunks(
-    models: Sequence[ScoringModel],
+    models: Sequence[Run],
     library: str | Path,
     smiles_col: str | None = None,
     id_col: str | None = None,
@@ -319,16 +234,30 @@ def predict_file(
 ) -> PredictSummary:
     """Predict every row of ``input`` with the run's model into ``out`` (.csv or .parquet).
 
-    Rows come out in input order with ``row, id, smiles``, predictions, ``_std`` and
-    ``error``; ``progress(n)`` is called with each chunk's row count.
+    Works for every model family that reads molecules or text. Rows come out in input order
+    with the model's prediction columns and ``error``; molecule files stream in chunks of
+    ``chunk_size`` on ``workers`` threads (``row, id, smiles``, predictions, ``_std``), and
+    ``progress(n)`` is called with each chunk's row count.
+
+    Raises:
+        InputError: the model reads neither molecules nor text (images: use ``diagnostics``).
     """
     from biomodels.screen.writer import ChunkedTableWriter
 
-    model = load_run(run_dir)
+    run = load_run(run_dir)
+    if run.model.input_kind == "molecule":
+        frames = iter_scored_chunks([run], input, smiles_col, id_col, chunk_size, workers)
+    elif run.model.input_kind == "text":
+        frames = iter([run.predict(input)])
+    else:
+        raise InputError(
+            run_dir,
+            f"a {run.model.name} model reads {run.model.input_kind}s; use `biomodels diagnostics predict`",
+        )
     errors: dict[str, int] = {}
     scored = 0
     with ChunkedTableWriter(out) as writer:
-        for frame in iter_scored_chunks([model], input, smiles_col, id_col, chunk_size, workers):
+        for frame in frames:
             writer.write(frame)
             bad = frame["error"].dropna()
             scored += len(frame) - len(bad)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from biomodels.exceptions import InputError
-from biomodels.io.atomic import atomic_path
+from biomodels.utils import atomic_path
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 

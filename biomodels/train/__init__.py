@@ -1,41 +1,31 @@
-"""Training: a generic trainer, masked losses, metrics, checkpoints and run directories."""
+"""Training: the estimator protocol, one trainer, metrics, the save format and run directories.
 
-from biomodels.train.checkpoint import load_checkpoint, load_extra_arrays, save_checkpoint
-from biomodels.train.losses import (
-    gaussian_nll,
-    masked_bce_with_logits,
-    masked_cross_entropy,
-    masked_mse,
-    task_loss,
-)
+The modules import torch; ``biomodels.train.run`` holds :func:`train_run` and :func:`load_run`.
+"""
+
+from biomodels.train.estimator import Estimator, TrainingData, make_model
 from biomodels.train.metrics import calibration_metrics, compute_metrics
+from biomodels.train.run import Run, TrainRunConfig, TrainRunResult, load_run, train_run
 from biomodels.train.rundir import RunDirectory, log_to
-from biomodels.train.trainer import (
-    Trainer,
-    TrainerConfig,
-    TrainHistory,
-    noam_lr,
-    seed_everything,
-    to_device,
-)
+from biomodels.train.trainer import Trainer, TrainerConfig, TrainHistory, noam_lr, seed_everything, to_device
 
 __all__ = [
+    "Estimator",
+    "Run",
     "RunDirectory",
     "TrainHistory",
+    "TrainRunConfig",
+    "TrainRunResult",
     "Trainer",
     "TrainerConfig",
+    "TrainingData",
     "calibration_metrics",
     "compute_metrics",
-    "gaussian_nll",
-    "load_checkpoint",
-    "load_extra_arrays",
+    "load_run",
     "log_to",
-    "masked_bce_with_logits",
-    "masked_cross_entropy",
-    "masked_mse",
+    "make_model",
     "noam_lr",
-    "save_checkpoint",
     "seed_everything",
-    "task_loss",
     "to_device",
+    "train_run",
 ]

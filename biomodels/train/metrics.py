@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from biomodels.types import TASKS
+
 __all__ = [
-    "TASKS",
     "binary_metrics",
     "calibration_metrics",
     "compute_metrics",
@@ -29,7 +30,6 @@ __all__ = [
     "regression_metrics",
 ]
 
-TASKS = ("regression", "binary", "multiclass")
 CALIBRATION_LEVELS = np.linspace(0.01, 0.99, 99)
 """Central-interval probabilities at which :func:`miscalibration_area` compares coverage."""
 

@@ -1,98 +1,98 @@
-"""One training run end to end: read, split, fit, evaluate, plot, save a run directory.
+"""One training run end to end for every model family, and the loader of its run directory.
 
-Run directory layout::
+:func:`train_run` reads and splits the data the way the model family says
+(:meth:`~biomodels.train.estimator.Estimator.training_data`), fits, evaluates each partition,
+and writes the run directory; :func:`load_run` gives it back, ready to predict. Plots and HTML
+are drawn from the directory afterwards by :mod:`biomodels.report` (``biomodels report RUN``).
+
+Run directory layout (the same for every family)::
 
     RUN_DIR/
-      config.json              the run's settings (this module's TrainRunConfig)
-      environment.json         package versions, platform, device
-      splits.json              train/val/test indices into the valid molecules
-      metrics.json             per split: per-task and mean metrics
-      predictions_{train,val,test}.csv   row, id, smiles, truth, prediction, std per target
-      training_curves.png      loss and validation metric per epoch (first member)
-      parity.png | roc_pr.png  test-set plot (regression | classification)
-      run.log                  the log
-      model/                   predictor.json + one safetensors checkpoint per ensemble member
+      config.json                        the run's settings (:class:`TrainRunConfig`)
+      environment.json                   Python, package versions, platform, CPUs, CUDA devices
+      splits.json                        the train / val / test partitions
+      metrics.json                       per partition the metrics, plus seconds, data counts
+                                         and the per-epoch training history of each network
+      predictions_{train,val,test}.csv   one row per item of the partition: ids, truth,
+                                         predictions, uncertainty, error
+      model/                             model.json + member_<i>/weights.safetensors (one
+                                         sub-folder per ensemble member); see
+                                         :mod:`biomodels.train.checkpoint`
+      plots/                             figures drawn by ``biomodels report`` (biomodels.report)
+      run.log                            the run's log
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from rdkit import Chem
 
-from biomodels.data.dataset import MoleculeTable
-from biomodels.data.splits import SPLITTERS, Split
-from biomodels.exceptions import InputError
-from biomodels.models.property import ModelConfig
-from biomodels.report.plots import plot_parity, plot_roc_pr, plot_training_curves
-from biomodels.train.metrics import compute_metrics
-from biomodels.train.predictor import ForestPredictor, GNNPredictor, Prediction, Predictor
+from biomodels.data.splits import DEFAULT_SIZES, SPLITTERS
+from biomodels.exceptions import CheckpointError
+from biomodels.registry import MODELS
+from biomodels.train.estimator import Estimator, TrainingData, make_model
 from biomodels.train.rundir import RunDirectory
-from biomodels.train.trainer import TrainerConfig
+from biomodels.utils import read_json
 
 logger = logging.getLogger(__name__)
 
-MODELS = ("dmpnn", "gin", "gcn", "gat", "attentivefp", "rf")
+__all__ = ["Run", "TrainRunConfig", "TrainRunResult", "load_run", "train_run"]
 
 
 @dataclass
 class TrainRunConfig:
-    """Everything that defines a training run; saved as the run's ``config.json``."""
+    """Everything that defines a training run; saved as the run's ``config.json``.
+
+    Attributes:
+        data: the data file or folder (a molecule table, a text table, images).
+        model: a :data:`~biomodels.registry.MODELS` key (``dmpnn``, ``rf``, ``cnn``, ``rnn``...).
+        targets: target columns of a molecule table.
+        smiles_col, task: a molecule table's SMILES column and task (detected when None).
+        text_col, label_col, class_names: a text table's columns; an image set's class names.
+        split: a :data:`~biomodels.data.splits.SPLITTERS` key; ``sizes`` its fractions.
+        split_file: external split indices (ours or chemprop's ``splits.json``) instead.
+        seed: seeds the split and the model. epochs: training epochs (model default if None).
+        params: the model's further constructor arguments (hidden size, ensemble, ...).
+        workers: featurisation processes (0 = every core). progress: show progress bars.
+    """
 
     data: str
-    targets: list[str]
+    model: str = "dmpnn"
+    targets: list[str] = field(default_factory=list)
     smiles_col: str | None = None
     task: str | None = None
-    model: str = "dmpnn"
+    text_col: str | None = None
+    label_col: str | None = None
+    class_names: list[str] | None = None
     split: str = "random"
-    sizes: tuple[float, float, float] = (0.8, 0.1, 0.1)
-    ensemble: int = 1
-    epochs: int = 50
-    batch_size: int = 50
-    hidden: int = 300
-    depth: int = 3
-    dropout: float = 0.0
-    ffn_layers: int = 1
-    readout: str = "mean"
-    head: str = "ffn"
-    lr: float = 1e-3
-    extra_features: str | None = None
-    n_estimators: int = 500
+    sizes: tuple[float, float, float] = DEFAULT_SIZES
+    split_file: str | None = None
     seed: int = 0
-    device: str = "auto"
+    epochs: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
     workers: int = 0
     progress: bool = False
-    encoder_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise InputError(None, f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        MODELS.get(self.model)  # an unknown name raises, listing the valid ones
         SPLITTERS.get(self.split)
+        self.data = str(self.data)
 
-    def build_predictor(self) -> Predictor:
-        if self.model == "rf":
-            return ForestPredictor(n_estimators=self.n_estimators, seed=self.seed)
-        model = ModelConfig(
-            encoder=self.model,
-            hidden=self.hidden,
-            depth=self.depth,
-            dropout=self.dropout,
-            readout=self.readout,
-            head=self.head,
-            ffn_hidden=self.hidden,
-            ffn_layers=self.ffn_layers,
-            encoder_options=dict(self.encoder_options),
-        )
-        trainer = TrainerConfig(
-            epochs=self.epochs, lr=self.lr, device=self.device, seed=self.seed, progress=self.progress
-        )
-        return GNNPredictor(model, trainer, self.ensemble, self.batch_size, self.extra_features, self.seed)
+    def build_model(self) -> Estimator:
+        """The untrained model: ``params``, plus the run's seed, epochs and progress bar where
+        the model takes them."""
+        params = dict(self.params)
+        accepted = inspect.signature(MODELS.get(self.model).__init__).parameters
+        for key, value in (("seed", self.seed), ("epochs", self.epochs), ("progress", self.progress)):
+            if key in accepted and value is not None:
+                params.setdefault(key, value)
+        return make_model(self.model, **params)
 
 
 @dataclass
@@ -101,118 +101,86 @@ class TrainRunResult:
 
     run_dir: Path
     metrics: dict[str, Any]
-    predictor: Predictor
-    split: Split
+    model: Estimator
+    data: TrainingData
     seconds: float
-
-
-def make_split(config: TrainRunConfig, table: MoleculeTable) -> Split:
-    """Split the table's valid molecules as the config says."""
-    splitter = SPLITTERS.get(config.split)
-    if config.split == "scaffold":
-        return splitter(table.smiles, sizes=config.sizes, seed=config.seed)
-    if config.split == "stratified":
-        if table.task == "regression":
-            raise InputError(table.path, "a stratified split needs a classification target")
-        return splitter(table.targets, sizes=config.sizes, seed=config.seed)
-    return splitter(len(table), sizes=config.sizes, seed=config.seed)
-
-
-def prediction_frame(table: MoleculeTable, indices: np.ndarray, prediction: Prediction) -> pd.DataFrame:
-    """Rows ``indices`` of the table with truth, prediction and std per target."""
-    meta = table.meta.loc[table.valid].iloc[indices]
-    frame = pd.DataFrame(
-        {"row": meta["row"].to_numpy(), "id": meta["id"].to_numpy(), "smiles": meta["smiles"].to_numpy()}
-    )
-    for t, name in enumerate(table.target_names):
-        frame[name] = table.targets[indices, t]
-        if table.task == "multiclass":
-            frame[f"{name}_pred"] = [table.classes[k] for k in prediction.mean[:, t].argmax(-1)]
-            for c, label in enumerate(table.classes):
-                frame[f"{name}_prob_{label}"] = prediction.mean[:, t, c]
-        else:
-            frame[f"{name}_pred"] = prediction.mean[:, t]
-        frame[f"{name}_std"] = prediction.std[:, t]
-    return frame
-
-
-def predict_indices(predictor: Predictor, table: MoleculeTable, indices: np.ndarray) -> Prediction:
-    """Predict a subset of the table's molecules (GNNs reuse the graphs; forests re-read SMILES)."""
-    smiles = [table.smiles[i] for i in indices]
-    if isinstance(predictor, GNNPredictor):
-        extra = None
-        if predictor.extra_features:
-            extra = table.extra[indices] if table.extra is not None else predictor._extra_from_smiles(smiles)
-        return predictor.predict_graphs(table.graphs.take(indices), extra)
-    return predictor.predict_mols([Chem.MolFromSmiles(s) for s in smiles], smiles)
 
 
 def train_run(config: TrainRunConfig, out: str | Path) -> TrainRunResult:
     """Train, evaluate and save one run into ``out`` (see the module docstring for the layout)."""
     started = time.perf_counter()
+    model = config.build_model()
     run = RunDirectory(out)
     with run.log_to():
         run.write_json("config.json", asdict(config))
-        run.record_environment()
-        table = MoleculeTable.from_file(
-            config.data,
-            config.targets,
-            config.smiles_col,
-            config.task,
-            workers=config.workers,
-            extra_features=config.extra_features,
-        )
-        if len(table) < 3:
-            raise InputError(config.data, f"only {len(table)} valid molecules; need at least 3")
-        split = make_split(config, table)
-        split.to_json(run.file("splits.json"))
-        logger.info(
-            "split %s: %d train / %d val / %d test",
-            config.split,
-            len(split.train),
-            len(split.val),
-            len(split.test),
-        )
-        predictor = config.build_predictor().fit(table, split)
+        environment = run.record_environment()
+        data = model.training_data(config)
+        run.write_json("splits.json", data.split)
+        model.fit(data.train, val=data.val)
         metrics: dict[str, Any] = {}
-        for name in ("train", "val", "test"):
-            indices = getattr(split, name)
-            if not len(indices):
-                continue
-            prediction = predict_indices(predictor, table, indices)
-            run.write_table(f"predictions_{name}.csv", prediction_frame(table, indices, prediction))
-            y_std = prediction.std if table.task == "regression" else None
-            metrics[name] = compute_metrics(
-                table.task,
-                table.targets[indices],
-                prediction.mean,
-                y_std=y_std,
-                task_names=table.target_names,
-            )
-            if name == "test":
-                _plot_test(run, table, indices, prediction)
-        if predictor.histories_:
-            plot_training_curves(predictor.histories_[0], run.file("training_curves.png"))
-        predictor.save(run.file("model"))
+        for name, part in data.partitions().items():
+            if len(part):
+                run.write_table(f"predictions_{name}.csv", model.predict(part))
+                metrics[name] = model.evaluate(part)
+        model.save(run.file("model"), versions=environment["packages"])
         seconds = time.perf_counter() - started
-        metrics["seconds"] = seconds
-        metrics["n_molecules"] = {"valid": len(table), "rows": len(table.meta)}
+        metrics.update(seconds=seconds, data=data.summary, history=model.history())
         run.write_json("metrics.json", metrics)
         logger.info("run finished in %.1f s; test %s", seconds, metrics.get("test", {}).get("mean"))
-    return TrainRunResult(run.path, metrics, predictor, split, seconds)
+    return TrainRunResult(run.path, metrics, model, data, seconds)
 
 
-def _plot_test(run: RunDirectory, table: MoleculeTable, indices: np.ndarray, prediction: Prediction) -> None:
-    truth = table.targets[indices]
-    if table.task == "regression":
-        plot_parity(
-            truth[:, 0],
-            prediction.mean[:, 0],
-            run.file("parity.png"),
-            y_std=prediction.std[:, 0],
-            title=f"{table.target_names[0]} (test)",
-        )
-    elif table.task == "binary":
-        plot_roc_pr(truth, prediction.mean, run.file("roc_pr.png"), names=table.target_names)
-    else:
-        plot_roc_pr(truth[:, 0], prediction.mean[:, 0], run.file("roc_pr.png"), names=table.classes)
+@dataclass
+class Run:
+    """A trained run directory, loaded.
+
+    Attributes:
+        path: the run directory. name: a label (the folder name), used to prefix columns
+            when several runs score together.
+        config: the run's settings (``config.json``), metrics: ``metrics.json`` (empty if absent).
+        model: the fitted estimator.
+    """
+
+    path: Path
+    name: str
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    model: Estimator
+
+    def predict(self, data: Any) -> pd.DataFrame:
+        """The model's predictions for ``data`` (SMILES list, DataFrame, file path, texts...):
+        every input row, in order, with an ``error`` column."""
+        return self.model.predict(data)
+
+
+def load_run(path: str | Path, name: str | None = None) -> Run:
+    """Load a run directory written by ``biomodels train`` or ``biomodels diagnostics train``.
+
+    Raises:
+        CheckpointError: one line naming the folder or file and what is wrong (missing, not a
+            run directory, biomodels 0.1.0's layout, altered, corrupt or mismatched model).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(path, "run directory not found")
+    if not (path / "model").is_dir():
+        if (path / "run.json").is_file():
+            raise CheckpointError(
+                path,
+                "written by biomodels 0.1.0 (run.json), whose model format this biomodels no longer "
+                "reads; retrain it with `biomodels diagnostics train` (the settings are in run.json)",
+            )
+        raise CheckpointError(path, "no model/ folder; not a biomodels run directory")
+    model = Estimator.load(path / "model")
+    config = _read_optional(path / "config.json")
+    metrics = _read_optional(path / "metrics.json")
+    return Run(path, name or path.name, config, metrics, model)
+
+
+def _read_optional(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return read_json(path)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CheckpointError(path, f"unreadable ({' '.join(str(exc).split())})") from None

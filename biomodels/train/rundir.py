@@ -1,15 +1,7 @@
-"""A run directory: one folder per training run holding everything needed to reuse or audit it.
+"""Writing a run directory: atomic JSON and CSV files, the run's log, its environment.
 
-Layout (files appear as the run writes them)::
-
-    run/
-      config.json         model config + checkpoint metadata (see biomodels.train.checkpoint)
-      model.safetensors   weights; arrays.safetensors: optional extra arrays (scalers, ...)
-      environment.json    package versions, platform, CPU count, CUDA devices
-      run.log             log lines of the biomodels loggers during the run
-      *.json, *.csv       metrics, histories, predictions written by the caller
-
-Every write is atomic (temporary file + :func:`os.replace`).
+The layout of a run directory is documented in one place, :mod:`biomodels.train.run`. Every
+write is atomic (temporary file + :func:`os.replace`).
 """
 
 from __future__ import annotations
@@ -21,24 +13,15 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from biomodels import __version__
-from biomodels.train.checkpoint import (
-    atomic_path,
-    load_checkpoint,
-    load_extra_arrays,
-    read_config,
-    save_checkpoint,
-    write_json,
-)
+from biomodels.utils import atomic_path, write_json
 
 __all__ = ["LOG_FORMAT", "RunDirectory", "environment_info", "log_to"]
 
@@ -163,26 +146,3 @@ class RunDirectory:
         info = environment_info()
         self.write_json("environment.json", info)
         return info
-
-    def save_model(
-        self,
-        model: nn.Module,
-        config: Mapping[str, Any],
-        extra_arrays: Mapping[str, np.ndarray] | None = None,
-    ) -> Path:
-        """Save weights and ``config`` here (``model.safetensors`` + ``config.json``)."""
-        return save_checkpoint(self.path, model, config, extra_arrays)
-
-    def load_model(
-        self, build_model: Callable[[dict[str, Any]], nn.Module]
-    ) -> tuple[nn.Module, dict[str, Any]]:
-        """Rebuild the saved model; see :func:`~biomodels.train.checkpoint.load_checkpoint`."""
-        return load_checkpoint(self.path, build_model)
-
-    def read_config(self) -> dict[str, Any]:
-        """The model config saved in ``config.json`` (CheckpointError if absent or invalid)."""
-        return read_config(self.path)
-
-    def load_extra_arrays(self) -> dict[str, np.ndarray]:
-        """The extra arrays saved with the model (empty dict if none)."""
-        return load_extra_arrays(self.path)

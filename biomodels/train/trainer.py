@@ -5,7 +5,8 @@ The trainer knows nothing about molecules, images or text. It needs:
 - a model (:class:`torch.nn.Module`);
 - batches: a re-iterable (list, DataLoader) or a callable returning a fresh iterable each epoch
   (for reshuffling);
-- ``loss_fn(outputs, batch) -> scalar tensor`` (see :mod:`biomodels.train.losses`);
+- ``loss_fn(outputs, batch) -> scalar tensor``; by default the model's own ``model.loss`` (the
+  masked losses are in :mod:`biomodels.nn.losses`);
 - optionally ``forward(model, batch) -> outputs`` (default ``model(batch)``) and
   ``val_metric_fn(outputs, batches) -> {name: value}`` scoring a whole validation pass.
 
@@ -17,7 +18,7 @@ Example::
     seed_everything(0)
     model = build_model(config)
     trainer = Trainer(TrainerConfig(epochs=30, patience=10))
-    history = trainer.fit(model, train_batches, val_batches, task_loss("regression"))
+    history = trainer.fit(model, train_batches, val_batches)  # model.loss(outputs, batch)
     outputs = trainer.predict(model, test_batches)
 """
 
@@ -37,7 +38,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
 
-from biomodels.train.losses import LossFn
+from biomodels.nn.losses import LossFn
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +256,7 @@ class Trainer:
         model: nn.Module,
         train_batches: Batches,
         val_batches: Batches | None,
-        loss_fn: LossFn,
+        loss_fn: LossFn | None = None,
         val_metric_fn: MetricFn | None = None,
         *,
         forward: ForwardFn = call_model,
@@ -271,6 +272,7 @@ class Trainer:
             val_batches: validation batches (same forms), or None to train without validation
                 (no early stopping, no best-weight restore).
             loss_fn: ``loss_fn(outputs, batch) -> scalar``; also gives the validation loss.
+                Default: the model's own ``model.loss``.
             val_metric_fn: ``val_metric_fn(outputs, batches) -> {name: value}`` over the whole
                 validation pass (outputs detached on CPU, batches as yielded).
             forward: ``forward(model, batch) -> outputs``; default ``model(batch)``.
@@ -283,6 +285,7 @@ class Trainer:
             FloatingPointError: the training loss became NaN or infinite.
         """
         cfg = self.config
+        loss_fn = loss_fn or model.loss
         if cfg.seed is not None:
             seed_everything(cfg.seed)
         device = self.device_ = resolve_device(cfg.device)

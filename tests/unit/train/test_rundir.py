@@ -12,7 +12,7 @@ import pytest
 from torch import nn
 
 from biomodels.exceptions import CheckpointError
-from biomodels.train.checkpoint import atomic_path
+from biomodels.utils import atomic_path
 from biomodels.train.rundir import RunDirectory
 from biomodels.train.trainer import TrainHistory
 

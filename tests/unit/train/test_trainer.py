@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch_geometric.data import Batch, Data
 
-from biomodels.train.losses import task_loss
+from biomodels.nn.losses import masked_mse
 from biomodels.train.trainer import (
     Trainer,
     TrainerConfig,
@@ -31,6 +31,9 @@ class Scalar(nn.Module):
 
     def forward(self, batch: dict) -> torch.Tensor:
         return self.w * torch.ones_like(batch["y"])
+
+    def loss(self, outputs: torch.Tensor, batch: dict) -> torch.Tensor:
+        return masked_mse(outputs, batch["y"], batch["y_mask"])
 
 
 def batch_of(target: float, n: int = 4) -> dict:
@@ -56,7 +59,7 @@ def test_noam_schedule_warms_up_linearly_then_decays_to_final():
 
 def test_trainer_lr_history_rises_during_warmup_then_falls_to_final_lr():
     cfg = TrainerConfig(epochs=6, lr=1e-2, init_lr=1e-4, final_lr=1e-4, warmup_epochs=2, device="cpu")
-    history = Trainer(cfg).fit(Scalar(), [batch_of(1.0)] * 3, None, task_loss("regression"))
+    history = Trainer(cfg).fit(Scalar(), [batch_of(1.0)] * 3, None)
     assert history.lr[0] < history.lr[1] == pytest.approx(1e-2)
     assert all(a > b for a, b in pairwise(history.lr[1:]))
     assert history.lr[-1] == pytest.approx(1e-4)
@@ -72,7 +75,7 @@ def test_early_stopping_restores_best_weights():
     def record_w(outputs, batches):
         return {"w": outputs[0][0, 0].item()}
 
-    history = Trainer(cfg).fit(model, [batch_of(10.0)], [batch_of(1.0)], task_loss("regression"), record_w)
+    history = Trainer(cfg).fit(model, [batch_of(10.0)], [batch_of(1.0)], None, record_w)
     best = min(range(history.epochs), key=lambda e: history.val_loss[e])
     assert history.stopped_early and history.epochs == best + 4
     assert history.best_epoch == best and history.best_score == history.val_loss[best]
@@ -88,12 +91,12 @@ def test_monitor_a_metric_in_max_mode():
         return {"closeness": -abs(outputs[0][0, 0].item() - 1.0)}
 
     model = Scalar()
-    history = Trainer(cfg).fit(model, [batch_of(10.0)], [batch_of(1.0)], task_loss("regression"), closeness)
+    history = Trainer(cfg).fit(model, [batch_of(10.0)], [batch_of(1.0)], None, closeness)
     assert history.stopped_early
     assert model.w.item() == pytest.approx(1.0, abs=0.1)
     with pytest.raises(ValueError, match="available: val_loss, closeness"):
         Trainer(constant_lr(0.1, monitor="auc")).fit(
-            Scalar(), [batch_of(1.0)], [batch_of(1.0)], task_loss("regression"), closeness
+            Scalar(), [batch_of(1.0)], [batch_of(1.0)], None, closeness
         )
 
 
@@ -147,10 +150,10 @@ def test_callable_batches_are_called_each_epoch_and_one_shot_iterators_rejected(
         calls.append(1)
         return iter([batch_of(1.0), batch_of(1.0)])  # no len(): counted once to size schedule
 
-    Trainer(constant_lr(0.01, epochs=3)).fit(Scalar(), batches, None, task_loss("regression"))
+    Trainer(constant_lr(0.01, epochs=3)).fit(Scalar(), batches, None)
     assert len(calls) == 4
     with pytest.raises(TypeError, match="one-shot iterator"):
-        Trainer(constant_lr(0.01)).fit(Scalar(), iter([batch_of(1.0)]), None, task_loss("regression"))
+        Trainer(constant_lr(0.01)).fit(Scalar(), iter([batch_of(1.0)]), None)
 
 
 def test_nan_loss_stops_with_a_clear_error():
@@ -186,11 +189,11 @@ def test_to_device_handles_tensors_pyg_batches_dicts_and_tuples():
 
 def test_progress_off_prints_nothing_and_progress_on_runs(capsys):
     Trainer(constant_lr(0.01, epochs=2)).fit(
-        Scalar(), [batch_of(1.0)], [batch_of(1.0)], task_loss("regression")
+        Scalar(), [batch_of(1.0)], [batch_of(1.0)]
     )
     assert capsys.readouterr().out == ""
     history = Trainer(constant_lr(0.01, epochs=2, progress=True)).fit(
-        Scalar(), [batch_of(1.0)], [batch_of(1.0)], task_loss("regression")
+        Scalar(), [batch_of(1.0)], [batch_of(1.0)]
     )
     assert history.epochs == 2
     frame = history.to_frame()
@@ -208,7 +211,7 @@ def test_config_validation():
 def test_fit_and_predict_on_cuda():
     model = Scalar()
     Trainer(TrainerConfig(epochs=2, device="cuda")).fit(
-        model, [batch_of(1.0)], [batch_of(1.0)], task_loss("regression")
+        model, [batch_of(1.0)], [batch_of(1.0)]
     )
     assert model.w.device.type == "cuda"
     out = Trainer(TrainerConfig(device="auto")).predict(model, [batch_of(1.0)])

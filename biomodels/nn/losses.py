@@ -6,7 +6,8 @@ that is True where a label is observed (``batch.y`` and ``batch.y_mask`` from
 value nor to the gradient; each loss is the mean over observed entries, and 0 (still attached to
 the graph) when a batch has none.
 
-:func:`task_loss` adapts these to the trainer's ``loss_fn(outputs, batch)`` protocol.
+Each model owns its loss (e.g. :meth:`biomodels.models.property.PropertyModel.loss`) and
+builds it from these functions.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ __all__ = [
     "masked_bce_with_logits",
     "masked_cross_entropy",
     "masked_mse",
-    "task_loss",
 ]
 
 LossFn = Callable[[Any, Any], Tensor]
@@ -88,37 +88,6 @@ def gaussian_nll(mean: Tensor, var: Tensor, y: Tensor, mask: Tensor | None = Non
     return _masked_mean(per_entry, mask)
 
 
-def task_loss(task: str, mean_variance: bool = False) -> LossFn:
-    """Return a trainer ``loss_fn(outputs, batch)`` for a prediction task.
-
-    The batch carries ``y`` (``B x T`` float, NaN missing) and optionally ``y_mask`` (``B x T``
-    bool), as attributes (PyG batches) or keys (dicts).
-
-    Args:
-        task: ``"regression"`` (outputs ``B x T``), ``"binary"`` (logits ``B x T``) or
-            ``"multiclass"`` (logits ``B x T x C``).
-        mean_variance: regression only; outputs are a ``(mean, var)`` pair of ``B x T``
-            tensors and the loss is :func:`gaussian_nll`.
-
-    Raises:
-        ValueError: unknown task, or ``mean_variance`` with a classification task.
-    """
-    losses = {"regression": masked_mse, "binary": masked_bce_with_logits, "multiclass": masked_cross_entropy}
-    if task not in losses:
-        raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(losses)}")
-    if mean_variance and task != "regression":
-        raise ValueError(f"mean_variance applies to regression only, not {task!r}")
-
-    def loss_fn(outputs: Any, batch: Any) -> Tensor:
-        y, mask = _field(batch, "y"), _field(batch, "y_mask")
-        if mean_variance:
-            mean, var = outputs
-            return gaussian_nll(mean, var, y, mask)
-        return losses[task](outputs, y, mask)
-
-    return loss_fn
-
-
 def _observed(y: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
     """Return the mask and ``y`` with missing entries zeroed (NaN would poison gradients)."""
     observed = ~torch.isnan(y)
@@ -130,9 +99,3 @@ def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
     # torch.where, not multiplication: a non-finite value at a masked entry must not leak in.
     total = torch.where(mask, values, torch.zeros_like(values)).sum()
     return total / mask.sum().clamp(min=1)
-
-
-def _field(batch: Any, name: str) -> Any:
-    if isinstance(batch, dict):
-        return batch.get(name)
-    return getattr(batch, name, None)

@@ -8,12 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from biomodels.train.losses import (
+from biomodels.nn.losses import (
     gaussian_nll,
     masked_bce_with_logits,
     masked_cross_entropy,
     masked_mse,
-    task_loss,
 )
 
 NAN = math.nan
@@ -80,16 +79,3 @@ def test_all_missing_batch_gives_zero_with_a_graph():
     assert loss.item() == 0.0
     loss.backward()
     assert pred.grad.abs().sum() == 0
-
-
-def test_task_loss_reads_batch_targets_and_mean_variance_pairs(y):
-    batch = {"y": y, "y_mask": ~torch.isnan(y)}
-    pred = torch.zeros(3, 2)
-    assert task_loss("regression")(pred, batch).item() == pytest.approx(masked_mse(pred, y).item())
-    var = torch.ones(3, 2)
-    nll = task_loss("regression", mean_variance=True)((pred, var), batch)
-    assert nll.item() == pytest.approx(gaussian_nll(pred, var, y).item())
-    with pytest.raises(ValueError, match="choose one of"):
-        task_loss("ranking")
-    with pytest.raises(ValueError, match="regression only"):
-        task_loss("binary", mean_variance=True)

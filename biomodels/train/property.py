@@ -1,0 +1,579 @@
+"""Property and activity models of molecules under the estimator protocol.
+
+:class:`GNNEstimator` trains an ensemble of :class:`~biomodels.models.property.PropertyModel`
+members (``dmpnn``, ``gin``, ``gcn``, ``gat``, ``attentivefp``) on graphs featurised once;
+:class:`ForestEstimator` is the Morgan-count random forest. Both read molecules in any form
+(:meth:`MoleculeEstimator.predict`) and report a mean and an uncertainty per target: the ensemble
+spread (with a mean-variance head's variance folded in), or the spread over trees.
+
+Prediction columns, per target ``t``: ``t`` (the value, the probability of class 1, or the class
+label for multiclass with ``t_prob_<class>`` columns) and ``t_std``; with labelled data (a
+:class:`~biomodels.data.dataset.MoleculeTable`) also ``t_true``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+from rdkit import Chem
+
+from biomodels.data.dataset import MoleculeTable
+from biomodels.data.graphs import collate_graphs
+from biomodels.data.splits import SPLITTERS, Split, load_split_file
+from biomodels.exceptions import InputError
+from biomodels.featurize.base import get_featurizer
+from biomodels.featurize.graph import GraphArrays, featurize_graphs
+from biomodels.io.molecules import MoleculeParser, records_from
+from biomodels.models.baseline import RandomForestBaseline
+from biomodels.models.property import ModelConfig, PropertyModel
+from biomodels.train.estimator import Estimator, TrainingData
+from biomodels.train.metrics import compute_metrics
+from biomodels.train.trainer import Trainer, TrainerConfig, seed_everything
+from biomodels.types import MoleculeRecord
+
+if TYPE_CHECKING:
+    from biomodels.train.run import TrainRunConfig
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ForestEstimator", "GNNEstimator", "MoleculeEstimator", "Prediction", "Scaler"]
+
+
+@dataclass
+class Prediction:
+    """Predictions for ``n`` molecules and ``T`` tasks.
+
+    Attributes:
+        mean: ``n x T`` values (regression) or probabilities of class 1 (binary), or
+            ``n x T x C`` class probabilities (multiclass).
+        std: ``n x T`` ensemble standard deviation (0 for a single model); for a mean-variance
+            head the aleatoric standard deviation is folded in (total = sqrt(spread^2 + var)).
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+
+
+@dataclass
+class Scaler:
+    """Per-column standardisation fitted on training rows; NaN ignored when fitting.
+
+    A ``bounded`` scaler also clips standardised values to the range the training rows span, so
+    that a molecule far outside it cannot blow up the model's input: RDKit's ``Ipc`` descriptor
+    reaches 1e13, which standardised to 3e5 on an ESOL scaffold split and gave an RMSE of 28.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+
+    @classmethod
+    def fit(cls, values: np.ndarray, bounded: bool = False) -> Scaler:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            mean = np.nan_to_num(np.nanmean(values, axis=0))
+            scale = np.nan_to_num(np.nanstd(values, axis=0), nan=1.0)
+        scale[scale < 1e-8] = 1.0
+        scaler = cls(mean.astype(np.float32), scale.astype(np.float32))
+        if bounded and len(values):
+            standardised = scaler.transform(values)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                scaler.low = np.nan_to_num(np.nanmin(standardised, axis=0)).astype(np.float32)
+                scaler.high = np.nan_to_num(np.nanmax(standardised, axis=0)).astype(np.float32)
+        return scaler
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        standardised = ((values - self.mean) / self.scale).astype(np.float32)
+        if self.low is not None and self.high is not None:
+            np.clip(standardised, self.low, self.high, out=standardised)
+        return standardised
+
+    def to_dict(self) -> dict[str, list[float]]:
+        data = {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        if self.low is not None and self.high is not None:
+            data.update(low=self.low.tolist(), high=self.high.tolist())
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]] | None) -> Scaler | None:
+        if data is None:
+            return None
+
+        def array(key: str) -> np.ndarray | None:
+            return np.asarray(data[key], np.float32) if key in data else None
+
+        return cls(array("mean"), array("scale"), array("low"), array("high"))
+
+
+def make_split(config: TrainRunConfig, table: MoleculeTable) -> Split:
+    """Split the table's valid molecules: a split file, or the registered splitter of the config.
+
+    A splitter declares what it splits by (``needs``: ``count``, ``smiles`` or ``labels``).
+    """
+    if config.split_file:
+        return load_split_file(config.split_file, len(table))
+    needs = SPLITTERS.info(config.split).get("needs", "count")
+    if needs == "labels" and table.task == "regression":
+        raise InputError(table.path, f"a {config.split} split needs class labels, not a regression target")
+    data = {"count": len(table), "smiles": table.smiles, "labels": table.targets}[needs]
+    return SPLITTERS.get(config.split)(data, sizes=config.sizes, seed=config.seed)
+
+
+class MoleculeEstimator(Estimator):
+    """What every molecule model shares: reading its training data, inputs in any form, the
+    prediction table, evaluation. Subclasses implement :meth:`fit`, :meth:`predict_mols` and,
+    for speed on featurised tables, :meth:`predict_table`."""
+
+    input_kind = "molecule"
+    extra_features: str | None = None
+
+    def _table_features(self) -> list[str]:
+        """Molecule featurizers the training table should carry besides the graphs."""
+        return [self.extra_features] if self.extra_features else []
+
+    def training_data(self, config: TrainRunConfig) -> TrainingData:
+        if not config.targets:
+            raise InputError(config.data, "name at least one target column (--target)")
+        table = MoleculeTable.from_file(
+            config.data,
+            config.targets,
+            config.smiles_col,
+            config.task,
+            workers=config.workers,
+            extra_features=self._table_features(),
+        )
+        if len(table) < 3:
+            raise InputError(config.data, f"only {len(table)} valid molecules; need at least 3")
+        split = make_split(config, table)
+        logger.info(
+            "split %s: %d train / %d val / %d test",
+            split.method,
+            len(split.train),
+            len(split.val),
+            len(split.test),
+        )
+        summary = {"rows": len(table.meta), "valid": len(table), "task": table.task}
+        return TrainingData(
+            table.subset(split.train),
+            table.subset(split.val),
+            table.subset(split.test),
+            split.to_dict(),
+            summary,
+        )
+
+    # --------------------------------------------------------------- prediction
+    target_names_: list[str]
+    classes_: list[str] | None
+
+    def predict_mols(
+        self, mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
+    ) -> Prediction:
+        """Predictions for valid RDKit molecules."""
+        raise NotImplementedError
+
+    def predict_table(self, table: MoleculeTable) -> Prediction:
+        """Predictions for a featurised table's molecules (default: from its SMILES)."""
+        return self.predict_mols([Chem.MolFromSmiles(s) for s in table.smiles], table.smiles)
+
+    def predict(self, data: Any) -> pd.DataFrame:
+        """Predict molecules given as SMILES strings, a DataFrame, a file path, parsed records or
+        a featurised table: ``row, id, smiles``, the prediction columns (module docstring),
+        ``error``. Every input row comes out, in order; a row that could not be scored has NaN
+        predictions and its reason in ``error``."""
+        self._check_fitted()
+        if isinstance(data, MoleculeTable):
+            frame = self.prediction_frame(data.records_meta(), self.predict_table(data))
+            for t, name in enumerate(self.target_names_):
+                frame.insert(3 + t, f"{name}_true", data.targets[:, t])
+            return frame
+        records = data if _is_records(data) else MoleculeParser().parse_chunk(records_from(data))
+        return self.predict_records(records)
+
+    def predict_records(
+        self, records: Sequence[MoleculeRecord], mask: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """The prediction table of parsed records (``mask``: score only where True, NaN elsewhere)."""
+        ok = np.array([r.ok for r in records], dtype=bool)
+        if mask is not None:
+            ok &= mask
+        good = np.flatnonzero(ok)
+        meta = pd.DataFrame(
+            {
+                "row": np.array([r.row for r in records], dtype=np.int64),
+                "id": pd.Series([r.id for r in records], dtype=object),
+                "smiles": pd.Series([r.smiles for r in records], dtype=object),
+                "error": pd.Series([r.error for r in records], dtype=object),
+            }
+        )
+        try:
+            prediction = self.predict_mols([records[i].mol for i in good], [records[i].smiles for i in good])
+        except Exception as exc:  # a model failing on a chunk marks those rows, never the run
+            logger.warning("model %s failed on a chunk: %s", self.name, exc)
+            reason = f"model {self.name} failed: {' '.join(str(exc).split())}"
+            meta.loc[good, "error"] = meta.loc[good, "error"].fillna(reason)
+            prediction = None
+        return self.prediction_frame(meta, prediction, good)
+
+    def prediction_frame(
+        self, meta: pd.DataFrame, prediction: Prediction | None, good: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """``meta``'s ``row, id, smiles``, the prediction columns of the ``good`` rows, ``error``."""
+        n = len(meta)
+        good = np.arange(n) if good is None else good
+        columns: dict[str, Any] = {k: meta[k].to_numpy() for k in ("row", "id", "smiles")}
+        for t, target in enumerate(self.target_names_):
+            mean = None if prediction is None else prediction.mean[:, t]
+            if self.classes_:
+                labels = np.array([None] * n, dtype=object)
+                probs = _scatter(n, good, mean)
+                if mean is not None:
+                    labels[good] = [self.classes_[k] for k in mean.argmax(-1)]
+                columns[target] = labels
+                for c, label in enumerate(self.classes_):
+                    columns[f"{target}_prob_{label}"] = probs[:, c] if probs.ndim == 2 else probs
+            else:
+                columns[target] = _scatter(n, good, mean)
+            columns[f"{target}_std"] = _scatter(n, good, None if prediction is None else prediction.std[:, t])
+        columns["error"] = meta["error"].to_numpy() if "error" in meta else np.full(n, None, dtype=object)
+        return pd.DataFrame(columns)
+
+    def evaluate(self, data: MoleculeTable) -> dict[str, Any]:
+        """Per-task and mean metrics of the table's predictions (RMSE, MAE, R2 / ROC-AUC...)."""
+        self._check_fitted()
+        prediction = self.predict_table(data)
+        y_std = prediction.std if data.task == "regression" else None
+        return compute_metrics(
+            data.task, data.targets, prediction.mean, y_std=y_std, task_names=data.target_names
+        )
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"target_names": self.target_names_, "classes": self.classes_}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.target_names_, self.classes_ = list(state["target_names"]), state["classes"]
+
+
+class GNNEstimator(MoleculeEstimator):
+    """Ensemble of graph neural networks for one table's targets.
+
+    Args:
+        encoder: :data:`~biomodels.nn.ENCODERS` key (the registry entry presets it).
+        hidden, depth, dropout, readout, head, ffn_layers, batch_norm, encoder_options: the
+            architecture (see :class:`~biomodels.models.property.ModelConfig`).
+        extra_features: a molecule featurizer (``rdkit2d``, ``morgan``...) whose standardised
+            output is concatenated to the graph embedding, or None.
+        ensemble: members trained on the same split from different initialisations; member
+            ``i`` is seeded with ``seed + i``.
+        epochs, batch_size, lr: optimisation (Adam, warm-up then decay to ``lr / 10``).
+        seed: base seed. device: ``auto``, ``cpu`` or ``cuda``. progress: a bar over epochs.
+        trainer_options: further :class:`~biomodels.train.trainer.TrainerConfig` fields.
+    """
+
+    def __init__(
+        self,
+        encoder: str = "dmpnn",
+        hidden: int = 300,
+        depth: int = 3,
+        dropout: float = 0.0,
+        readout: str = "mean",
+        head: str = "ffn",
+        ffn_layers: int = 1,
+        batch_norm: bool = False,
+        encoder_options: dict[str, Any] | None = None,
+        extra_features: str | None = None,
+        ensemble: int = 1,
+        epochs: int = 50,
+        batch_size: int = 50,
+        lr: float = 1e-3,
+        seed: int = 0,
+        device: str = "auto",
+        progress: bool = False,
+        trainer_options: dict[str, Any] | None = None,
+    ):
+        self.encoder = encoder
+        self.hidden = hidden
+        self.depth = depth
+        self.dropout = dropout
+        self.readout = readout
+        self.head = head
+        self.ffn_layers = ffn_layers
+        self.batch_norm = batch_norm
+        self.encoder_options = encoder_options
+        self.extra_features = extra_features
+        self.ensemble = ensemble
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+        self.trainer_options = trainer_options
+
+    def _model_config(self, table: MoleculeTable, extra_dim: int) -> ModelConfig:
+        return ModelConfig(
+            encoder=self.encoder,
+            hidden=self.hidden,
+            depth=self.depth,
+            dropout=self.dropout,
+            encoder_options=dict(self.encoder_options or {}),
+            readout=self.readout,
+            batch_norm=self.batch_norm,
+            extra_dim=extra_dim,
+            task=table.task,
+            n_tasks=table.targets.shape[1],
+            n_classes=len(table.classes) if table.task == "multiclass" else 1,
+            head=self.head,
+            ffn_hidden=self.hidden,
+            ffn_layers=self.ffn_layers,
+        )
+
+    # ----------------------------------------------------------------- training
+    def fit(self, data: MoleculeTable, val: MoleculeTable | None = None) -> GNNEstimator:
+        """Train every member on ``data``, keeping each member's best epoch on ``val``."""
+        self.target_names_, self.classes_ = list(data.target_names), data.classes
+        self.task_ = data.task
+        self.target_scaler_ = Scaler.fit(data.targets) if data.task == "regression" else None
+        extra = self._extra(data)
+        self.feature_scaler_ = Scaler.fit(extra, bounded=True) if extra is not None else None
+        self.model_config_ = self._model_config(data, 0 if extra is None else extra.shape[1])
+        monitor, mode = {"regression": ("rmse", "min"), "binary": ("roc_auc", "max")}.get(
+            data.task, ("accuracy", "max")
+        )
+        rng = np.random.default_rng(self.seed)
+        train_targets = self._scaled_targets(data)
+        train_extra = self._scaled_extra(extra)
+
+        def train_batches() -> list[Any]:
+            return self._batches(data.graphs, rng.permutation(len(data)), train_targets, train_extra)
+
+        has_val = val is not None and len(val) > 0
+        val_batches = (
+            self._batches(
+                val.graphs,
+                np.arange(len(val)),
+                self._scaled_targets(val),
+                self._scaled_extra(self._extra(val)),
+            )
+            if has_val
+            else None
+        )
+
+        def val_metric(outputs: list[torch.Tensor], batches: list[Any]) -> dict[str, float]:
+            pred = self._postprocess(member, torch.cat(outputs))[0]  # the member being trained
+            return compute_metrics(val.task, val.targets, pred)["mean"]
+
+        self.members_, self.histories_ = [], []
+        options = {"epochs": self.epochs, "lr": self.lr, "device": self.device, "progress": self.progress}
+        for index in range(self.ensemble):
+            seed_everything(self.seed + index)
+            member = PropertyModel(self.model_config_)
+            config = TrainerConfig(
+                **{
+                    **options,
+                    **(self.trainer_options or {}),
+                    "seed": self.seed + index,
+                    "monitor": monitor,
+                    "mode": mode,
+                }
+            )
+            history = Trainer(config).fit(
+                member, train_batches, val_batches, None, val_metric if has_val else None
+            )
+            self.members_.append(member.cpu().eval())
+            self.histories_.append(history)
+            logger.info(
+                "member %d/%d: best epoch %s, %s %.4f",
+                index + 1,
+                self.ensemble,
+                history.best_epoch,
+                monitor,
+                history.best_score,
+            )
+        self.fitted_ = True
+        return self
+
+    def _extra(self, table: MoleculeTable) -> np.ndarray | None:
+        """Raw extra features of ``table`` (read with it, else computed from its SMILES)."""
+        if not self.extra_features:
+            return None
+        if self.extra_features in table.features:
+            return table.features[self.extra_features]
+        return self._featurize_extra([Chem.MolFromSmiles(s) for s in table.smiles])
+
+    def _featurize_extra(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
+        return get_featurizer(self.extra_features).featurize_chunk(list(mols)).astype(np.float32)
+
+    def _scaled_targets(self, table: MoleculeTable) -> np.ndarray:
+        return table.targets if self.target_scaler_ is None else self.target_scaler_.transform(table.targets)
+
+    def _scaled_extra(self, extra: np.ndarray | None) -> np.ndarray | None:
+        return None if extra is None else np.nan_to_num(self.feature_scaler_.transform(extra))
+
+    def _batches(
+        self, graphs: GraphArrays, indices: np.ndarray, targets: np.ndarray | None, extra: np.ndarray | None
+    ) -> list[Any]:
+        return [
+            collate_graphs(graphs, indices[i : i + self.batch_size], targets, extra)
+            for i in range(0, len(indices), self.batch_size)
+        ]
+
+    def history(self) -> list[dict[str, Any]]:
+        return [h.to_dict() for h in getattr(self, "histories_", [])]
+
+    # --------------------------------------------------------------- prediction
+    def _postprocess(
+        self, member: PropertyModel, outputs: torch.Tensor
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raw outputs -> predictions in target units (and variances for a mean-variance head)."""
+        mean, var = member.postprocess(outputs)
+        mean = mean.detach().numpy()
+        var = None if var is None else var.detach().numpy()
+        if self.target_scaler_ is not None:
+            mean = mean * self.target_scaler_.scale + self.target_scaler_.mean
+            if var is not None:
+                var = var * self.target_scaler_.scale**2
+        return mean, var
+
+    @torch.no_grad()
+    def predict_graphs(self, graphs: GraphArrays, extra: np.ndarray | None = None) -> Prediction:
+        """Predict every molecule of ``graphs`` (``extra``: raw, unscaled extra features)."""
+        self._check_fitted()
+        extra = self._scaled_extra(extra) if self.feature_scaler_ is not None else None
+        batches = self._batches(graphs, np.arange(len(graphs)), None, extra) if len(graphs) else []
+        means, variances = [], []
+        for member in self.members_:
+            outputs = [member(batch) for batch in batches]
+            if not outputs:
+                continue
+            mean, var = self._postprocess(member, torch.cat(outputs))
+            means.append(mean)
+            if var is not None:
+                variances.append(var)
+        shape = (0, len(self.target_names_)) + ((len(self.classes_),) if self.classes_ else ())
+        if not means:
+            return Prediction(np.zeros(shape, np.float32), np.zeros(shape[:2], np.float32))
+        stacked = np.stack(means)
+        spread = stacked.std(axis=0)
+        if self.classes_:
+            spread = spread.max(axis=-1)
+        total_var = spread**2 + (np.mean(variances, axis=0) if variances else 0.0)
+        return Prediction(stacked.mean(axis=0).astype(np.float32), np.sqrt(total_var).astype(np.float32))
+
+    def predict_mols(
+        self, mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
+    ) -> Prediction:
+        extra = self._featurize_extra(mols) if self.extra_features else None
+        return self.predict_graphs(featurize_graphs(mols, smiles), extra)
+
+    def predict_table(self, table: MoleculeTable) -> Prediction:
+        return self.predict_graphs(table.graphs, self._extra(table))
+
+    # ------------------------------------------------------------- persistence
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            **super()._get_state(),
+            "model_config": self.model_config_.to_dict(),
+            "featurizer": get_featurizer("graph").config(),
+            "target_scaler": None if self.target_scaler_ is None else self.target_scaler_.to_dict(),
+            "feature_scaler": None if self.feature_scaler_ is None else self.feature_scaler_.to_dict(),
+        }
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        self.model_config_ = ModelConfig.from_dict(state["model_config"])
+        self.task_ = self.model_config_.task
+        self.target_scaler_ = Scaler.from_dict(state["target_scaler"])
+        self.feature_scaler_ = Scaler.from_dict(state["feature_scaler"])
+        self.histories_ = []
+
+    def _modules(self) -> list[torch.nn.Module]:
+        return list(self.members_)
+
+    def _build_modules(self, n: int) -> list[torch.nn.Module]:
+        if n != self.ensemble:
+            raise ValueError(f"{n} member weight files for an ensemble of {self.ensemble}")
+        return [PropertyModel(self.model_config_) for _ in range(n)]
+
+    def _set_modules(self, modules: list[torch.nn.Module]) -> None:
+        self.members_ = modules
+
+
+class ForestEstimator(MoleculeEstimator):
+    """The random forest on Morgan count fingerprints (std = spread over trees).
+
+    Args:
+        n_estimators: trees per task. seed: the forest's random state.
+        radius, fp_size: Morgan fingerprint radius and length.
+    """
+
+    def __init__(self, n_estimators: int = 500, seed: int = 0, radius: int = 2, fp_size: int = 2048):
+        self.n_estimators = n_estimators
+        self.seed = seed
+        self.radius = radius
+        self.fp_size = fp_size
+
+    def _forest(self, task: str) -> RandomForestBaseline:
+        return RandomForestBaseline(
+            task=task, n_estimators=self.n_estimators, radius=self.radius, fp_size=self.fp_size, n_jobs=-1,
+            random_state=self.seed,
+        )  # fmt: skip
+
+    def fit(self, data: MoleculeTable, val: MoleculeTable | None = None) -> ForestEstimator:
+        """Fit one forest per task on ``data`` (``val`` is not needed: forests do not early-stop)."""
+        if data.task == "multiclass":
+            raise InputError(data.path, "the random forest handles regression and binary tasks")
+        self.target_names_, self.classes_, self.task_ = list(data.target_names), None, data.task
+        self.forest_ = self._forest(data.task).fit([Chem.MolFromSmiles(s) for s in data.smiles], data.targets)
+        self.fitted_ = True
+        return self
+
+    def predict_mols(
+        self, mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
+    ) -> Prediction:
+        self._check_fitted()
+        if not len(mols):
+            shape = (0, len(self.target_names_))
+            return Prediction(np.zeros(shape, np.float32), np.zeros(shape, np.float32))
+        mean, std = self.forest_.predict(list(mols))
+        return Prediction(
+            np.asarray(mean, np.float32).reshape(len(mols), -1),
+            np.asarray(std, np.float32).reshape(len(mols), -1),
+        )
+
+    def _get_state(self) -> dict[str, Any]:
+        return {**super()._get_state(), "task": self.task_}
+
+    def _get_arrays(self) -> dict[str, np.ndarray]:
+        return self.forest_.to_arrays()
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        self.task_ = state["task"]
+        self.forest_ = self._forest(self.task_).from_arrays(arrays)
+
+
+def _is_records(data: Any) -> bool:
+    return (
+        isinstance(data, Sequence)
+        and not isinstance(data, str)
+        and bool(data)
+        and isinstance(data[0], MoleculeRecord)
+    )
+
+
+def _scatter(n: int, rows: np.ndarray, values: np.ndarray | None) -> np.ndarray:
+    """Values of the scored rows placed at their positions among ``n``; NaN elsewhere."""
+    if values is None:
+        return np.full(n, np.nan, np.float32)
+    out = np.full((n, *values.shape[1:]), np.nan, np.float32)
+    out[rows] = values
+    return out

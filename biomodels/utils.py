@@ -1,0 +1,104 @@
+"""Small helpers every layer shares: atomic writes, strict JSON, an ordered bounded parallel map.
+
+A leaf module: it imports nothing from biomodels, so any layer may use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+__all__ = ["atomic_path", "ordered_map", "read_json", "to_jsonable", "write_json"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it onto ``path`` when the block succeeds.
+
+    The temporary file keeps ``path``'s suffix so writers that infer a format from the name
+    (matplotlib, pandas) pick the right one. On error the temporary file is removed and ``path``
+    is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert ``obj`` to plain JSON types: numpy and torch scalars and arrays, paths, dataclasses.
+
+    Non-finite floats (NaN, inf) become ``None`` so the output is strict JSON that any reader
+    accepts (Python's ``json`` would otherwise write the non-standard ``NaN``).
+    """
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return to_jsonable(dataclasses.asdict(obj))
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return to_jsonable(obj.item())
+    if type(obj).__module__.startswith("torch") and hasattr(obj, "tolist"):  # a tensor
+        return to_jsonable(obj.detach().cpu().tolist())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` (after :func:`to_jsonable`) as indented strict JSON, atomically."""
+    path = Path(path)
+    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse the UTF-8 JSON file ``path``."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def ordered_map(
+    fn: Callable[[T], R], items: Iterable[T], executor: Executor | None = None, window: int = 1
+) -> Iterator[R]:
+    """``map(fn, items)`` in input order with at most ``window`` tasks pending (bounded memory).
+
+    Without an executor the items are mapped lazily in this thread.
+    """
+    if executor is None:
+        for item in items:
+            yield fn(item)
+        return
+    pending = []
+    for item in items:
+        pending.append(executor.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
