@@ -5,11 +5,11 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
+from biomodels.train.predictor import load_predictor
 from typer.testing import CliRunner
 
 from biomodels.cli.main import app
 from biomodels.screen.scoring import load_run
-from biomodels.train.predictor import load_predictor
 
 runner = CliRunner()
 

@@ -27,5 +27,10 @@ def test_demo_ranks_the_nci_library(tmp_path):
     best = scored.set_index("row").loc[top["row"].iloc[0], "Act"]
     assert top["predicted_Act"].iloc[0] == pytest.approx(float(best), rel=1e-6)
     assert result.top_png.stat().st_size > 10_000
-    for name in ("metrics.json", "parity.png", "training_curves.png", "model/predictor.json"):
+    for name in (
+        "metrics.json",
+        "predictions_test.csv",
+        "model/model.json",
+        "model/member_1/weights.safetensors",
+    ):
         assert (result.train.run_dir / name).exists()

@@ -18,10 +18,10 @@ def test_tox21_multitask_with_missing_labels(shared_data, tmp_path, monkeypatch)
 def test_regression_with_extra_features(shared_data, tmp_path, monkeypatch):
     monkeypatch.setenv("BIOMODELS_CACHE_DIR", str(tmp_path))
     table = MoleculeTable.from_file(
-        shared_data / "molnet" / "freesolv.csv", "freesolv", workers=1, extra_features="rdkit2d"
+        shared_data / "molnet" / "freesolv.csv", "freesolv", workers=1, extra_features=["rdkit2d"]
     )
     assert table.task == "regression"
-    assert table.extra.shape[0] == len(table) == 642
+    assert table.features["rdkit2d"].shape[0] == len(table) == 642
     assert table.targets[0, 0] == pytest.approx(-11.01)
 
 

@@ -10,7 +10,7 @@ import torch
 from rdkit import RDConfig
 
 from biomodels.models.property import ModelConfig, PropertyModel
-from biomodels.train.predictor import GNNPredictor, Scaler
+from biomodels.train.property import GNNEstimator, Scaler
 
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
 BAD_ROWS = {3: "C1CC", 10: "", 17: "N(C)(C)(C)(C)C", 25: "not_a_smiles"}
@@ -18,15 +18,17 @@ BAD_ROWS = {3: "C1CC", 10: "", 17: "N(C)(C)(C)(C)C", 25: "not_a_smiles"}
 
 
 def save_model(run_dir: Path, targets: list[str], ensemble: int, seed: int) -> Path:
-    """Save a small D-MPNN predictor with random weights as a run directory's ``model/``."""
+    """Save a small D-MPNN with random weights as a run directory's ``model/``."""
     torch.manual_seed(seed)
     config = ModelConfig(hidden=16, depth=2, ffn_hidden=16, task="regression", n_tasks=len(targets))
-    predictor = GNNPredictor(config, ensemble=ensemble, batch_size=64, seed=seed)
-    predictor.members_ = [PropertyModel(config).eval() for _ in range(ensemble)]
-    predictor.target_names_ = list(targets)
+    model = GNNEstimator(hidden=16, depth=2, ensemble=ensemble, batch_size=64, seed=seed)
+    model.members_ = [PropertyModel(config).eval() for _ in range(ensemble)]
+    model.model_config_, model.task_ = config, "regression"
+    model.target_names_, model.classes_ = list(targets), None
     ones = np.ones(len(targets), np.float32)
-    predictor.target_scaler_ = Scaler(ones, 2 * ones)
-    predictor.save(run_dir / "model")
+    model.target_scaler_, model.feature_scaler_ = Scaler(ones, 2 * ones), None
+    model.fitted_ = True
+    model.save(run_dir / "model")
     return run_dir
 
 
@@ -68,22 +70,5 @@ def library(tmp_path_factory) -> Path:
     return write_library(tmp_path_factory.mktemp("lib") / "lib.smi", 300)
 
 
-CLI_SCRIPT = (
-    "from biomodels.cli.main import app\n"
-    "from biomodels.cli.screen import screen\n"
-    "if not any(getattr(c.callback, '__name__', '') == 'screen' for c in app.registered_commands):\n"
-    "    app.command()(screen)\n"
-    "app()\n"
-)
-"""``python -c`` program running the ``biomodels`` CLI with ``screen`` registered."""
-
-
-@pytest.fixture(scope="session")
-def cli_app():
-    """The ``biomodels`` typer app, with ``screen`` registered if ``cli/main.py`` does not yet."""
-    from biomodels.cli.main import app
-    from biomodels.cli.screen import screen
-
-    if not any(getattr(c.callback, "__name__", "") == "screen" for c in app.registered_commands):
-        app.command()(screen)
-    return app
+CLI_SCRIPT = "from biomodels.cli.main import app\napp()\n"
+"""``python -c`` program running the ``biomodels`` CLI."""

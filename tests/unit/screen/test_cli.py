@@ -8,13 +8,15 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from biomodels.cli.main import app
+
 runner = CliRunner()
 
 
-def test_screen_command_writes_output_top_and_report(cli_app, run_a, run_b, library, tmp_path):
+def test_screen_command_writes_output_top_and_report(run_a, run_b, library, tmp_path):
     out = tmp_path / "hits.parquet"
     result = runner.invoke(
-        cli_app,
+        app,
         [
             "screen",
             str(run_a),
@@ -51,7 +53,7 @@ def test_screen_command_writes_output_top_and_report(cli_app, run_a, run_b, libr
 
 
 @pytest.mark.parametrize("damage", ["missing", "no_model", "corrupt_weights"])
-def test_bad_run_directory_is_one_line_error(cli_app, run_a, library, tmp_path, damage):
+def test_bad_run_directory_is_one_line_error(run_a, library, tmp_path, damage):
     run = tmp_path / "run"
     if damage != "missing":
         shutil.copytree(run_a, run)
@@ -60,7 +62,7 @@ def test_bad_run_directory_is_one_line_error(cli_app, run_a, library, tmp_path, 
     elif damage == "corrupt_weights":
         weights = next((run / "model").rglob("*.safetensors"))
         weights.write_bytes(weights.read_bytes()[:100])
-    result = runner.invoke(cli_app, ["screen", str(run), str(library), "-o", str(tmp_path / "o.parquet")])
+    result = runner.invoke(["screen", str(run), str(library), "-o", str(tmp_path / "o.parquet")])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error") and str(run) in " ".join(result.output.split())
@@ -76,8 +78,8 @@ def test_bad_run_directory_is_one_line_error(cli_app, run_a, library, tmp_path, 
         (["--filters", "pains,,qed"], "bad filter term"),
     ],
 )
-def test_bad_arguments_are_one_line_errors(cli_app, run_a, library, tmp_path, args, message):
+def test_bad_arguments_are_one_line_errors(run_a, library, tmp_path, args, message):
     paths = [str(library)] if not args else [str(run_a), str(library)]
-    result = runner.invoke(cli_app, ["screen", *paths, "-o", str(tmp_path / "o.parquet"), *args])
+    result = runner.invoke(["screen", *paths, "-o", str(tmp_path / "o.parquet"), *args])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())

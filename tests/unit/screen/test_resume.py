@@ -56,7 +56,7 @@ def _interrupted(run_dirs, library, out, chunks: int) -> None:
     assert not out.exists() and parts_dir(out).is_dir()
 
 
-def test_sigkill_then_resume_equals_uninterrupted(run_a, big_library, reference, tmp_path, cli_app):
+def test_sigkill_then_resume_equals_uninterrupted(run_a, big_library, reference, tmp_path):
     out = tmp_path / "hits.parquet"
     args = [
         "screen",
@@ -86,7 +86,7 @@ def test_sigkill_then_resume_equals_uninterrupted(run_a, big_library, reference,
         process.wait()
     assert process.returncode == -signal.SIGKILL and not out.exists()
 
-    result = CliRunner().invoke(cli_app, [*args, "--resume"])
+    result = CliRunner().invoke([*args, "--resume"])
     assert result.exit_code == 0, result.output
     assert "resumed:" in result.output
     pd.testing.assert_frame_equal(pd.read_parquet(out), reference[0])

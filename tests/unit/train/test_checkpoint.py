@@ -1,4 +1,4 @@
-"""Checkpoints: exact round trip, tied weights, and one-line errors for every kind of damage."""
+"""The model folder format: exact round trip, tied weights, one-line errors for every damage."""
 
 from __future__ import annotations
 
@@ -11,12 +11,7 @@ import torch
 from torch import nn
 
 from biomodels.exceptions import CheckpointError
-from biomodels.train.checkpoint import (
-    load_checkpoint,
-    load_extra_arrays,
-    read_config,
-    save_checkpoint,
-)
+from biomodels.train.checkpoint import MODEL_FILE, read_model_folder, write_model_folder
 
 
 class Tiny(nn.Module):
@@ -32,8 +27,7 @@ class Tiny(nn.Module):
         return self.out(self.body(self.embed(idx)))
 
 
-def build(config: dict) -> nn.Module:
-    return Tiny(config["hidden"], config.get("tie", False))
+WEIGHTS = "member_0/weights.safetensors"
 
 
 @pytest.fixture
@@ -42,111 +36,117 @@ def saved(tmp_path):
     model = Tiny(8)
     model.body[2].running_mean += 1.5  # buffers travel too
     model.eval()
-    save_checkpoint(
-        tmp_path / "run",
-        model,
-        {"hidden": 8, "task": "regression"},
-        {"scale": np.array([1.0, 2.0]), "classes": np.arange(3)},
-    )
-    return tmp_path / "run", model
+    arrays = {"scale": np.array([1.0, 2.0]), "classes": np.arange(3)}
+    write_model_folder(tmp_path / "model", "tiny", {"hidden": 8}, {"task": "regression"}, [model], arrays)
+    return tmp_path / "model", model
+
+
+def load(directory, module=None) -> nn.Module:
+    return read_model_folder(directory).load_member(0, module or Tiny(8))
 
 
 def test_round_trip_gives_identical_outputs_config_and_arrays(saved):
     directory, model = saved
-    loaded, config = load_checkpoint(directory, build)
-    loaded.eval()
+    folder = read_model_folder(directory)
+    loaded = folder.load_member(0, Tiny(8))
     idx = torch.tensor([0, 3, 4, 1])
     assert torch.equal(model(idx), loaded(idx))
-    assert config == {"hidden": 8, "task": "regression"} == read_config(directory)
-    arrays = load_extra_arrays(directory)
-    np.testing.assert_array_equal(arrays["scale"], [1.0, 2.0])
-    np.testing.assert_array_equal(arrays["classes"], [0, 1, 2])
-    meta = json.loads((directory / "config.json").read_text())
-    assert meta["format_version"] == 1 and len(meta["files"]["model.safetensors"]["sha256"]) == 64
-    assert {"biomodels_version", "torch_version"} <= meta.keys()
-    assert not [p for p in directory.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert (folder.model, folder.params, folder.state) == ("tiny", {"hidden": 8}, {"task": "regression"})
+    assert folder.n_members == 1 and {"biomodels", "torch"} <= folder.versions.keys()
+    np.testing.assert_array_equal(folder.arrays()["scale"], [1.0, 2.0])
+    np.testing.assert_array_equal(folder.arrays()["classes"], [0, 1, 2])
+    meta = json.loads((directory / MODEL_FILE).read_text())
+    assert meta["format_version"] == 2 and len(meta["files"][WEIGHTS]["sha256"]) == 64
+    assert not [p for p in directory.rglob(".*")]  # no temp files left
 
 
 def test_tied_weights_save_and_load(tmp_path):
     model = Tiny(5, tie=True).eval()
-    save_checkpoint(tmp_path, model, {"hidden": 5, "tie": True})
-    loaded, _ = load_checkpoint(tmp_path, build)
+    write_model_folder(tmp_path, "tiny", {}, {}, [model])
+    loaded = read_model_folder(tmp_path).load_member(0, Tiny(5, tie=True))
     assert loaded.out.weight is loaded.embed.weight
-    assert torch.equal(loaded.eval()(torch.tensor([1, 2])), model(torch.tensor([1, 2])))
-    assert load_extra_arrays(tmp_path) == {}
+    assert torch.equal(loaded(torch.tensor([1, 2])), model(torch.tensor([1, 2])))
+    assert read_model_folder(tmp_path).arrays() == {}
 
 
-def _error(directory) -> str:
+def _error(directory, module=None) -> str:
     with pytest.raises(CheckpointError) as info:
-        load_checkpoint(directory, build)
+        load(directory, module)
     message = str(info.value)
     assert "\n" not in message
     return message
 
 
-def test_missing_config(tmp_path):
-    assert "no config.json; not a biomodels run directory" in _error(tmp_path)
+def test_missing_folder_and_old_format(tmp_path):
+    assert "no model.json; not a biomodels model folder" in _error(tmp_path)
+    (tmp_path / "predictor.json").write_text("{}")
+    message = _error(tmp_path)
+    assert "biomodels 0.1.0 (predictor.json)" in message and "retrain" in message
 
 
 def test_flipped_bytes_fail_the_checksum(saved):
     directory, _ = saved
-    weights = directory / "model.safetensors"
+    weights = directory / WEIGHTS
     data = bytearray(weights.read_bytes())
     data[-10:] = bytes(b ^ 0xFF for b in data[-10:])
     weights.write_bytes(bytes(data))
-    assert "weights file is corrupt (checksum mismatch)" in _error(directory)
+    assert f"{WEIGHTS}: weights file is corrupt or altered" in _error(directory)
 
 
 def test_truncated_weights(saved):
     directory, _ = saved
-    weights = directory / "model.safetensors"
-    weights.write_bytes(weights.read_bytes()[:100])
-    assert "truncated" in _error(directory)
+    (directory / WEIGHTS).write_bytes((directory / WEIGHTS).read_bytes()[:100])
+    assert "corrupt or altered" in _error(directory)
+
+
+def test_any_edit_of_model_json_is_refused(saved):
+    directory, _ = saved
+    path = directory / MODEL_FILE
+    meta = json.loads(path.read_text())
+    meta["state"]["task"] = "binary"
+    path.write_text(json.dumps(meta))
+    assert "model.json: was altered after it was saved" in _error(directory)
 
 
 def test_garbage_with_matching_record_is_not_valid_safetensors(saved):
     directory, _ = saved
     garbage = b"\x00" * 64
-    (directory / "model.safetensors").write_bytes(garbage)
-    meta = json.loads((directory / "config.json").read_text())
-    record = {"bytes": 64, "sha256": hashlib.sha256(garbage).hexdigest()}
-    meta["files"]["model.safetensors"] = record
-    (directory / "config.json").write_text(json.dumps(meta))
+    (directory / WEIGHTS).write_bytes(garbage)
+    path = directory / MODEL_FILE
+    meta = json.loads(path.read_text())
+    meta["files"][WEIGHTS] = {"bytes": 64, "sha256": hashlib.sha256(garbage).hexdigest()}
+    del meta["sha256"]
+    meta["sha256"] = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
+    path.write_text(json.dumps(meta))
     assert "not a valid safetensors file" in _error(directory)
 
 
 def test_unreadable_config_and_newer_format(saved):
     directory, _ = saved
-    config = directory / "config.json"
-    meta = json.loads(config.read_text())
-    config.write_text(json.dumps({**meta, "format_version": 99}))
+    path = directory / MODEL_FILE
+    meta = json.loads(path.read_text())
+    path.write_text(json.dumps({**meta, "format_version": 99}))
     assert "newer" in _error(directory)
-    config.write_text('{"format_version": 1, "conf')
+    path.write_text('{"format_version": 2, "conf')
     assert "unreadable" in _error(directory)
 
 
 def test_missing_weights(saved):
     directory, _ = saved
-    (directory / "model.safetensors").unlink()
+    (directory / WEIGHTS).unlink()
     assert "weights file is missing" in _error(directory)
 
 
 def test_mismatched_architecture_names_keys_and_shapes(saved):
     directory, _ = saved
-    with pytest.raises(CheckpointError) as info:
-        load_checkpoint(directory, lambda cfg: Tiny(16))
-    message = str(info.value)
-    assert "shape mismatch" in message and "(5, 8) vs model (5, 16)" in message
-    assert "\n" not in message and "more)" in message
+    message = _error(directory, Tiny(16))
+    assert "shape mismatch" in message and "(5, 8) vs model (5, 16)" in message and "more)" in message
 
     class Extra(Tiny):
         def __init__(self):
             super().__init__(8)
             self.head = nn.Linear(8, 1)
 
-    with pytest.raises(CheckpointError, match=r"missing keys head\.weight, head\.bias"):
-        load_checkpoint(directory, lambda cfg: Extra())
-    with pytest.raises(CheckpointError, match=r"unexpected keys out\.weight"):
-        load_checkpoint(
-            directory, lambda cfg: nn.ModuleDict({"embed": nn.Embedding(5, 8), "body": Tiny(8).body})
-        )
+    assert "missing keys head.weight, head.bias" in _error(directory, Extra())
+    other = nn.ModuleDict({"embed": nn.Embedding(5, 8), "body": Tiny(8).body})
+    assert "unexpected keys out.weight" in _error(directory, other)

@@ -1,4 +1,4 @@
-"""Run directories: atomic JSON/CSV, log capture, environment record, model save/load."""
+"""Run directories: atomic JSON/CSV, log capture, environment record."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from torch import nn
 
-from biomodels.exceptions import CheckpointError
-from biomodels.utils import atomic_path
 from biomodels.train.rundir import RunDirectory
 from biomodels.train.trainer import TrainHistory
+from biomodels.utils import atomic_path
 
 
 def test_write_json_is_strict_and_converts_numpy_and_dataclasses(tmp_path):
@@ -61,15 +59,3 @@ def test_record_environment(tmp_path):
     assert {"python", "packages", "platform", "cpu_count", "cuda"} <= info.keys()
     assert info["packages"]["torch"] and info["packages"]["numpy"]
     assert "available" in info["cuda"]
-
-
-def test_model_save_load_and_config(tmp_path):
-    run = RunDirectory(tmp_path)
-    with pytest.raises(CheckpointError, match="not a biomodels run directory"):
-        run.read_config()
-    model = nn.Linear(3, 2)
-    run.save_model(model, {"in": 3, "out": 2}, {"mean": np.zeros(2)})
-    loaded, config = run.load_model(lambda c: nn.Linear(c["in"], c["out"]))
-    assert config == run.read_config() == {"in": 3, "out": 2}
-    assert (loaded.weight == model.weight).all()
-    assert run.load_extra_arrays()["mean"].shape == (2,)

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from biomodels.train.predictor import Scaler
+from biomodels.train.property import Scaler
 
 
 def test_bounded_scaler_clips_to_the_training_range():

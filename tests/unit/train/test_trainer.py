@@ -188,9 +188,7 @@ def test_to_device_handles_tensors_pyg_batches_dicts_and_tuples():
 
 
 def test_progress_off_prints_nothing_and_progress_on_runs(capsys):
-    Trainer(constant_lr(0.01, epochs=2)).fit(
-        Scalar(), [batch_of(1.0)], [batch_of(1.0)]
-    )
+    Trainer(constant_lr(0.01, epochs=2)).fit(Scalar(), [batch_of(1.0)], [batch_of(1.0)])
     assert capsys.readouterr().out == ""
     history = Trainer(constant_lr(0.01, epochs=2, progress=True)).fit(
         Scalar(), [batch_of(1.0)], [batch_of(1.0)]
@@ -210,9 +208,7 @@ def test_config_validation():
 @pytest.mark.gpu
 def test_fit_and_predict_on_cuda():
     model = Scalar()
-    Trainer(TrainerConfig(epochs=2, device="cuda")).fit(
-        model, [batch_of(1.0)], [batch_of(1.0)]
-    )
+    Trainer(TrainerConfig(epochs=2, device="cuda")).fit(model, [batch_of(1.0)], [batch_of(1.0)])
     assert model.w.device.type == "cuda"
     out = Trainer(TrainerConfig(device="auto")).predict(model, [batch_of(1.0)])
     assert out[0].device.type == "cpu"
