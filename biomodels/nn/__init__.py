@@ -3,7 +3,7 @@
 All message passing reduces through :func:`aggregate` (see :mod:`biomodels.nn.aggregation`).
 """
 
-from biomodels.nn.aggregation import aggregate, dmpnn_message, segment_sum, torch_aggregate
+from biomodels.nn.aggregation import aggregate, dmpnn_message, segment_sum
 from biomodels.nn.conv import GATv2Conv, GCNConv, GINEConv, gcn_norm
 from biomodels.nn.encoders import (
     ENCODERS,
@@ -42,5 +42,4 @@ __all__ = [
     "gcn_norm",
     "mlp",
     "segment_sum",
-    "torch_aggregate",
 ]

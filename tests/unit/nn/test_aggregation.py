@@ -1,4 +1,4 @@
-"""aggregate / dmpnn_message / segment_sum against naive loops, on the kernel and torch paths."""
+"""aggregate / dmpnn_message / segment_sum against naive loops."""
 
 from __future__ import annotations
 
@@ -6,19 +6,7 @@ import pytest
 import torch
 
 from biomodels.exceptions import UnknownNameError
-from biomodels.nn import aggregation
-from biomodels.nn.aggregation import aggregate, dmpnn_message, segment_sum, torch_aggregate
-
-
-@pytest.fixture(params=["kernel", "torch"])
-def backend(request, monkeypatch) -> str:
-    """Run a test through biomodels.kernels (when installed) and through the torch fallback."""
-    if request.param == "torch":
-        monkeypatch.setattr(aggregation, "_kernel_aggregate", None)
-        monkeypatch.setattr(aggregation, "_kernel_dmpnn_message", None)
-    elif aggregation._kernel_aggregate is None:
-        pytest.skip("biomodels.kernels not available")
-    return request.param
+from biomodels.nn.aggregation import aggregate, dmpnn_message, segment_sum
 
 
 def _graph() -> tuple[torch.Tensor, torch.Tensor]:
@@ -49,7 +37,7 @@ def _loop_aggregate(x, edge_index, num_nodes, reduce, weight=None):
 
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
-def test_aggregate_matches_loop(backend, reduce, weighted):
+def test_aggregate_matches_loop(reduce, weighted):
     x, edge_index = _graph()
     weight = torch.rand(edge_index.shape[1], dtype=x.dtype) if weighted else None
     expected = _loop_aggregate(x, edge_index, 6, reduce, weight)
@@ -59,15 +47,7 @@ def test_aggregate_matches_loop(backend, reduce, weighted):
 
 
 @pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
-def test_torch_aggregate_matches_loop(reduce):
-    x, edge_index = _graph()
-    torch.testing.assert_close(
-        torch_aggregate(x, edge_index, 6, reduce), _loop_aggregate(x, edge_index, 6, reduce)
-    )
-
-
-@pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
-def test_aggregate_gradients_match_loop(backend, reduce):
+def test_aggregate_gradients_match_loop(reduce):
     x, edge_index = _graph()
     weight = torch.rand(edge_index.shape[1], dtype=x.dtype)
     grads = []
@@ -78,19 +58,19 @@ def test_aggregate_gradients_match_loop(backend, reduce):
     torch.testing.assert_close(grads[0], grads[1])
 
 
-def test_aggregate_without_edges(backend):
+def test_aggregate_without_edges():
     x = torch.randn(3, 4)
     out = aggregate(x, torch.zeros(2, 0, dtype=torch.long), 3, "max")
     assert out.shape == (3, 4) and out.eq(0).all()
 
 
-def test_unknown_reduce_lists_choices(backend):
+def test_unknown_reduce_lists_choices():
     x, edge_index = _graph()
     with pytest.raises(UnknownNameError, match="sum"):
         aggregate(x, edge_index, 6, "median")
 
 
-def test_dmpnn_message_matches_loop(backend):
+def test_dmpnn_message_matches_loop():
     # Two bonds 0-1, 1-2 as directed pairs; reverse of e is e ^ 1.
     edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
     rev = torch.tensor([1, 0, 3, 2])

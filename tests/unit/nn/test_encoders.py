@@ -10,7 +10,7 @@ from torch_geometric.data import Batch
 
 from biomodels.data.graphs import collate_graphs
 from biomodels.featurize.graph import ATOM_DIM, BOND_DIM, featurize_graphs
-from biomodels.nn import ENCODERS, DMPNNEncoder, GATEncoder, aggregation, gcn_norm
+from biomodels.nn import ENCODERS, DMPNNEncoder, GATEncoder, gcn_norm
 
 SMILES = ["CCO", "c1ccccc1O", "C", "[Na+].[Cl-]", "CC(=O)N[C@@H](C)C(=O)O"]
 
@@ -88,11 +88,7 @@ def _dmpnn_loop(encoder, x, edges, edge_attr):
     return torch.stack(nodes)
 
 
-@pytest.mark.parametrize("use_kernel", [True, False])
-def test_dmpnn_matches_loop_on_hand_graph(use_kernel, monkeypatch):
-    if not use_kernel:
-        monkeypatch.setattr(aggregation, "_kernel_aggregate", None)
-        monkeypatch.setattr(aggregation, "_kernel_dmpnn_message", None)
+def test_dmpnn_matches_loop_on_hand_graph():
     torch.manual_seed(0)
     # Bonds 0-1, 1-2, 1-3, 3-4 and isolated atom 5; directed edges in a shuffled order.
     edges = [(1, 0), (3, 4), (1, 2), (0, 1), (4, 3), (2, 1), (3, 1), (1, 3)]
