@@ -37,8 +37,11 @@ def train(
     report: bool = typer.Option(True, help="Draw the run's plots into RUN/plots."),
 ) -> None:
     """Train and evaluate a model; writes config, splits, metrics, predictions, plots, the model."""
+    from biomodels.exceptions import UnknownNameError
     from biomodels.train.run import TrainRunConfig, train_run
 
+    if model not in MODELS.names(input="molecule"):
+        raise UnknownNameError("molecule model", model, MODELS.names(input="molecule"))
     options = {
         "ensemble": ensemble,
         "batch_size": batch_size,

@@ -5,11 +5,11 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
-from biomodels.train.predictor import load_predictor
 from typer.testing import CliRunner
 
+from biomodels import load_run
 from biomodels.cli.main import app
-from biomodels.screen.scoring import load_run
+from biomodels.train.estimator import Estimator
 
 runner = CliRunner()
 
@@ -49,18 +49,18 @@ def test_train_writes_run_directory(esol_run):
         "splits.json",
         "metrics.json",
         "predictions_test.csv",
-        "training_curves.png",
-        "parity.png",
+        "plots/training_curves.png",
+        "plots/parity.png",
         "run.log",
-        "model/predictor.json",
-        "model/member_0/model.safetensors",
-        "model/member_1/model.safetensors",
+        "model/model.json",
+        "model/member_0/weights.safetensors",
+        "model/member_1/weights.safetensors",
     ):
         assert (esol_run / name).exists(), name
     metrics = pd.read_json(esol_run / "metrics.json", typ="series")
     assert metrics["test"]["mean"]["rmse"] > 0
     test = pd.read_csv(esol_run / "predictions_test.csv")
-    assert {"row", "smiles", "logp", "logp_pred", "logp_std"} <= set(test.columns)
+    assert {"row", "smiles", "logp_true", "logp", "logp_std"} <= set(test.columns)
     assert (test["logp_std"] > 0).all()  # two members disagree somewhere
 
 
@@ -84,14 +84,12 @@ def test_predict_keeps_every_row_in_order(esol_run, shared_data, tmp_path):
 
 
 def test_checkpoint_round_trip_identical(esol_run):
-    first = load_predictor(esol_run / "model")
-    second = load_run(esol_run).predictor
-    from rdkit import Chem
-
-    mols = [Chem.MolFromSmiles(s) for s in ("CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1")]
-    a, b = first.predict_mols(mols), second.predict_mols(mols)
-    np.testing.assert_array_equal(a.mean, b.mean)
-    np.testing.assert_array_equal(a.std, b.std)
+    first = Estimator.load(esol_run / "model")
+    second = load_run(esol_run)
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    pd.testing.assert_frame_equal(first.predict(smiles), second.predict(smiles))
+    test = pd.read_csv(esol_run / "predictions_test.csv")
+    np.testing.assert_allclose(second.predict(test["smiles"].tolist())["logp"], test["logp"], rtol=1e-5)
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "remove_config", "no_run"])
@@ -100,7 +98,7 @@ def test_corrupt_checkpoint_is_one_line_error(esol_run, tmp_path, damage):
 
     run = tmp_path / "run"
     shutil.copytree(esol_run, run)
-    weights = run / "model" / "member_0" / "model.safetensors"
+    weights = run / "model" / "member_0" / "weights.safetensors"
     if damage == "flip":
         data = bytearray(weights.read_bytes())
         data[len(data) // 2] ^= 0xFF
@@ -108,7 +106,7 @@ def test_corrupt_checkpoint_is_one_line_error(esol_run, tmp_path, damage):
     elif damage == "truncate":
         weights.write_bytes(weights.read_bytes()[:100])
     elif damage == "remove_config":
-        (run / "model" / "predictor.json").unlink()
+        (run / "model" / "model.json").unlink()
     else:
         run = tmp_path / "missing"
     library = tmp_path / "lib.smi"
