@@ -35,6 +35,7 @@ def train(
     device: str = typer.Option(None, help="GNNs: auto | cpu | cuda."),
     seed: int = typer.Option(0),
     report: bool = typer.Option(True, help="Draw the run's plots into RUN/plots."),
+    force: bool = typer.Option(False, help="Replace an existing, non-empty --out folder (whole)."),
 ) -> None:
     """Train and evaluate a model; writes config, splits, metrics, predictions, plots, the model."""
     from biomodels.exceptions import UnknownNameError
@@ -68,7 +69,7 @@ def train(
         params={k: v for k, v in options.items() if v is not None},  # the model's defaults otherwise
         progress=True,
     )
-    result = train_run(config, out)
+    result = train_run(config, out, force=force)
     if report:
         from biomodels.report import report_run
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from biomodels.exceptions import CheckpointError
+from biomodels.exceptions import CheckpointError, InputError
 from biomodels.registry import MODELS
 from biomodels.train.checkpoint import ModelFolder, read_model_folder, write_model_folder
 
@@ -123,8 +123,21 @@ class Estimator:
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     # -------------------------------------------------------------------- protocol
-    @classmethod
-    def training_data(cls, config: TrainRunConfig) -> TrainingData:
+    _positive: ClassVar[tuple[str, ...]] = ()
+    """Parameters that must be numbers > 0 (checked by :meth:`check_params`)."""
+
+    def check_params(self) -> None:
+        """Refuse parameter values out of range, before any data is read or file written.
+
+        Raises:
+            InputError: one line naming the parameter, its allowed range and the value.
+        """
+        for key in self._positive:
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise InputError(None, f"{self.name}: {key} must be a number > 0, got {value!r}")
+
+    def training_data(self, config: TrainRunConfig) -> TrainingData:
         """Read and split ``config.data`` for a training run of this family."""
         raise NotImplementedError
 

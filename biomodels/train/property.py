@@ -151,9 +151,9 @@ class MoleculeEstimator(Estimator):
             workers=config.workers,
             extra_features=self._table_features(),
         )
-        if len(table) < 3:
-            raise InputError(config.data, f"only {len(table)} valid molecules; need at least 3")
+        _check_targets(table)
         split = make_split(config, table)
+        _check_split(table, split, config)
         logger.info(
             "split %s: %d train / %d val / %d test",
             split.method,
@@ -263,6 +263,8 @@ class MoleculeEstimator(Estimator):
 
 
 class GNNEstimator(MoleculeEstimator):
+    _positive = ("hidden", "depth", "ensemble", "epochs", "batch_size", "lr")
+
     """Ensemble of graph neural networks for one table's targets.
 
     Args:
@@ -317,6 +319,14 @@ class GNNEstimator(MoleculeEstimator):
         self.device = device
         self.progress = progress
         self.trainer_options = trainer_options
+
+    def check_params(self) -> None:
+        super().check_params()
+        for key in ("hidden", "depth", "ensemble", "epochs", "batch_size"):
+            if not isinstance(getattr(self, key), int):
+                raise InputError(None, f"{self.name}: {key} must be an integer, got {getattr(self, key)!r}")
+        if not 0 <= self.dropout < 1:
+            raise InputError(None, f"{self.name}: dropout must be in [0, 1), got {self.dropout!r}")
 
     def _model_config(self, table: MoleculeTable, extra_dim: int) -> ModelConfig:
         return ModelConfig(
@@ -515,6 +525,8 @@ class ForestEstimator(MoleculeEstimator):
         radius, fp_size: Morgan fingerprint radius and length.
     """
 
+    _positive = ("n_estimators", "radius", "fp_size")
+
     def __init__(self, n_estimators: int = 500, seed: int = 0, radius: int = 2, fp_size: int = 2048):
         self.n_estimators = n_estimators
         self.seed = seed
@@ -559,6 +571,41 @@ class ForestEstimator(MoleculeEstimator):
         super()._set_state(state, arrays)
         self.task_ = state["task"]
         self.forest_ = self._forest(self.task_).from_arrays(arrays)
+
+
+def _check_targets(table: MoleculeTable) -> None:
+    """Refuse targets nothing can be learnt from; warn about a constant one."""
+    for t, name in enumerate(table.target_names):
+        observed = table.targets[~np.isnan(table.targets[:, t]), t]
+        if not observed.size:
+            raise InputError(table.path, f"target {name!r} has no values (every row is empty)")
+        if np.unique(observed).size == 1:
+            if table.task == "binary":
+                raise InputError(table.path, f"binary target {name!r} has one class only ({observed[0]:g})")
+            logger.warning(
+                "target %r is constant (%g): the model can only learn that value", name, observed[0]
+            )
+
+
+def _check_split(table: MoleculeTable, split: Split, config: TrainRunConfig) -> None:
+    """Refuse a split with an empty partition that was asked for, or one-class training labels."""
+    wanted = [0.0] * 3 if config.split_file else list(config.sizes)
+    for name, size in zip(("train", "val", "test"), wanted, strict=True):
+        if size > 0 and not len(getattr(split, name)):
+            raise InputError(
+                config.data,
+                f"{len(table)} valid molecules are too few for a {name} partition of {size:g}; "
+                "give more molecules or other --sizes",
+            )
+    if not len(split.train):
+        raise InputError(config.split_file or config.data, "the split has no training molecules")
+    if table.task == "binary":
+        for t, name in enumerate(table.target_names):
+            observed = table.targets[split.train, t]
+            if np.unique(observed[~np.isnan(observed)]).size < 2:
+                raise InputError(
+                    config.data, f"binary target {name!r} has one class only in the training split"
+                )
 
 
 def _is_records(data: Any) -> bool:

@@ -24,9 +24,14 @@ Run directory layout (the same for every family)::
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
+import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from biomodels.data.splits import DEFAULT_SIZES, SPLITTERS
-from biomodels.exceptions import CheckpointError
+from biomodels.exceptions import CheckpointError, InputError
 from biomodels.registry import MODELS
 from biomodels.train.estimator import Estimator, TrainingData, make_model
 from biomodels.train.rundir import RunDirectory
@@ -106,11 +111,35 @@ class TrainRunResult:
     seconds: float
 
 
-def train_run(config: TrainRunConfig, out: str | Path) -> TrainRunResult:
-    """Train, evaluate and save one run into ``out`` (see the module docstring for the layout)."""
+def train_run(config: TrainRunConfig, out: str | Path, force: bool = False) -> TrainRunResult:
+    """Train, evaluate and save one run into ``out`` (see the module docstring for the layout).
+
+    All or nothing: the options are checked before anything is read or written, the run is
+    written into a hidden sibling folder and renamed to ``out`` once complete, so a failed run
+    leaves no trace and ``out`` never mixes two runs.
+
+    Args:
+        force: replace an existing non-empty ``out`` (whole: no stale file of the old run stays).
+
+    Raises:
+        InputError: an option out of range, ``out`` exists and is not empty (without ``force``),
+            unusable data (no target values, one class, too few molecules for the split).
+    """
     started = time.perf_counter()
+    out = Path(out)
     model = config.build_model()
-    run = RunDirectory(out)
+    model.check_params()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise InputError(out, "already exists and is not empty; choose another --out or pass --force")
+    with staging_dir(out) as staging:
+        result = _train_into(config, model, RunDirectory(staging), started)
+    result.run_dir = out
+    return result
+
+
+def _train_into(
+    config: TrainRunConfig, model: Estimator, run: RunDirectory, started: float
+) -> TrainRunResult:
     with run.log_to():
         run.write_json("config.json", asdict(config))
         environment = run.record_environment()
@@ -128,6 +157,43 @@ def train_run(config: TrainRunConfig, out: str | Path) -> TrainRunResult:
         run.write_json("metrics.json", metrics)
         logger.info("run finished in %.1f s; test %s", seconds, metrics.get("test", {}).get("mean"))
     return TrainRunResult(run.path, metrics, model, data, seconds)
+
+
+@contextlib.contextmanager
+def staging_dir(out: Path) -> Iterator[Path]:
+    """A hidden empty folder beside ``out``, renamed onto ``out`` (replacing it) when the block
+    succeeds and removed when it fails. Leftovers of killed runs beside ``out`` are removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.staging-*"):
+        if _pid_gone(stale.name.split(".staging-", 1)[1]):
+            shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.staging-{os.getpid()}-"))
+    try:
+        yield staging
+        if out.exists():
+            trash = out.parent / f".{out.name}.replaced-{os.getpid()}"
+            os.replace(out, trash)
+            os.replace(staging, out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _pid_gone(text: str) -> bool:
+    """Whether the process that made a staging folder (``<pid>-<random>``) has ended."""
+    pid = text.split("-", 1)[0]
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 @dataclass

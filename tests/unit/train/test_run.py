@@ -164,3 +164,64 @@ def test_unknown_model_and_parameters_are_refused(activity_csv):
         TrainRunConfig(data=str(activity_csv), model="nope")
     with pytest.raises(ValueError, match="takes no parameter 'depht'"):
         TrainRunConfig(data=str(activity_csv), targets=["Act"], params={"depht": 2}).build_model()
+
+
+def _config(activity_csv, **changes) -> TrainRunConfig:
+    fields = {"data": str(activity_csv), "targets": ["Act"], "epochs": 1, "params": {"hidden": 16}, **changes}
+    return TrainRunConfig(**fields)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"ensemble": 0}, "ensemble must be a number > 0, got 0"),
+        ({"batch_size": -5}, "batch_size must be a number > 0, got -5"),
+        ({"hidden": 0}, "hidden must be a number > 0"),
+        ({"lr": 0.0}, "lr must be a number > 0"),
+        ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
+        ({"depth": 2.5}, "depth must be an integer"),
+    ],
+)
+def test_options_out_of_range_fail_before_anything_is_written(activity_csv, tmp_path, params, message):
+    with pytest.raises(InputError, match=message):
+        train_run(_config(activity_csv, params=params), tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_degenerate_data_is_refused_and_leaves_nothing(tmp_path):
+    cases = {
+        "empty.csv": ("smiles,y\nCCO,\nCCN,\nCCC,\n", "target 'y' has no values"),
+        "oneclass.csv": ("smiles,y\n" + "".join(f"{'C' * i}O,1\n" for i in range(1, 30)), "one class only"),
+        "three.csv": ("smiles,y\nCCO,1.0\nCCN,2.0\nCCC,3.0\n", "too few for a val partition"),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        config = TrainRunConfig(data=str(tmp_path / name), targets=["y"], epochs=1, params={"hidden": 8})
+        with pytest.raises(InputError, match=message) as info:
+            train_run(config, tmp_path / "out")
+        assert "\n" not in str(info.value)
+        assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_existing_output_is_refused_unless_forced_and_then_replaced_whole(activity_csv, tmp_path):
+    out = tmp_path / "run"
+    train_run(_config(activity_csv, params={"hidden": 16, "ensemble": 2}), out)
+    (out / "stale.txt").write_text("from an older run")
+    with pytest.raises(InputError, match="already exists and is not empty"):
+        train_run(_config(activity_csv), out)
+    assert (out / "model" / "member_1").is_dir()  # the refused run changed nothing
+    train_run(_config(activity_csv), out, force=True)
+    assert not (out / "stale.txt").exists() and not (out / "model" / "member_1").exists()
+    assert json.loads((out / "config.json").read_text())["params"] == {"hidden": 16}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_failed_run_leaves_the_old_run_untouched(activity_csv, tmp_path):
+    out = tmp_path / "run"
+    train_run(_config(activity_csv), out)
+    before = (out / "metrics.json").read_text()
+    with pytest.raises(Exception, match="column 'nosuch' not found"):
+        train_run(_config(activity_csv, targets=["nosuch"]), out, force=True)
+    assert (out / "metrics.json").read_text() == before
+    assert json.loads((out / "config.json").read_text())["targets"] == ["Act"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
