@@ -31,6 +31,18 @@ class ColumnNotFoundError(InputError):
         super().__init__(path, f"column {column!r} not found; columns are: {', '.join(map(str, available))}")
 
 
+class OutputError(BiomodelsError, OSError):
+    """An output could not be written (full disk, read-only or missing folder): names the path."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: cannot write ({reason})")
+
+    def __str__(self) -> str:  # OSError would format its own arguments
+        return self.args[0]
+
+
 class CheckpointError(BiomodelsError):
     """A checkpoint or run directory is missing, corrupt or does not match."""
 

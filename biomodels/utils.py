@@ -1,6 +1,6 @@
 """Small helpers every layer shares: atomic writes, strict JSON, an ordered bounded parallel map.
 
-A leaf module: it imports nothing from biomodels, so any layer may use it.
+A leaf module: it imports only the leaf :mod:`biomodels.exceptions`, so any layer may use it.
 """
 
 from __future__ import annotations
@@ -18,10 +18,22 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from biomodels.exceptions import OutputError
+
 __all__ = ["atomic_path", "ordered_map", "read_json", "to_jsonable", "write_json"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def _process_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_process_umask()
+"""The mode a plainly created file gets under this process's umask (mkstemp would give 0600)."""
 
 
 @contextlib.contextmanager
@@ -30,18 +42,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
     The temporary file keeps ``path``'s suffix so writers that infer a format from the name
     (matplotlib, pandas) pick the right one. On error the temporary file is removed and ``path``
-    is left as it was.
+    is left as it was. The file gets the mode of the process's umask, as ``open`` would give it.
+
+    Raises:
+        OutputError: the folder cannot be written (full disk, read-only, no permission), one
+            line naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    except OSError as exc:
+        raise OutputError(path, exc.strerror or str(exc)) from None
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.errno is not None:
+            raise OutputError(path, exc.strerror or str(exc)) from None
         raise
 
 

@@ -240,10 +240,12 @@ def predict_file(
     ``progress(n)`` is called with each chunk's row count.
 
     Raises:
-        InputError: the model reads neither molecules nor text (images: use ``diagnostics``).
+        InputError: ``out`` is ``input``, or the model reads neither molecules nor text.
     """
     from biomodels.screen.writer import ChunkedTableWriter
 
+    if Path(out).resolve() == Path(input).resolve():
+        raise InputError(out, "is also the input file; write the predictions to another path")
     run = load_run(run_dir)
     if run.model.input_kind == "molecule":
         frames = iter_scored_chunks([run], input, smiles_col, id_col, chunk_size, workers)
