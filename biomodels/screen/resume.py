@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 _PART = re.compile(r"part-(\d{6,})\.parquet")
-_HEAD_BYTES = 1 << 20
+_BLOCK_BYTES = 1 << 22
 
 
 def parts_dir(out: str | Path) -> Path:
@@ -49,12 +49,18 @@ def parts_dir(out: str | Path) -> Path:
 
 
 def file_fingerprint(path: str | Path) -> dict[str, Any]:
-    """Identify a library file cheaply: absolute path, size, mtime and a hash of its first MB."""
+    """Identify a library file by its whole content: absolute path, size and a BLAKE2b hash.
+
+    BLAKE2b streams at about 1 GB/s (MOSES train, 70 MB gzipped, in well under a second), so
+    an edit anywhere in the file, even one that keeps the size and the modification time, is
+    caught; the modification time is not part of the fingerprint (a copy resumes).
+    """
     path = Path(path).resolve()
-    stat = path.stat()
+    digest = hashlib.blake2b(digest_size=32)
     with open(path, "rb") as handle:
-        head = hashlib.sha256(handle.read(_HEAD_BYTES)).hexdigest()
-    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "head_sha256": head}
+        for block in iter(lambda: handle.read(_BLOCK_BYTES), b""):
+            digest.update(block)
+    return {"path": str(path), "size": path.stat().st_size, "blake2b": digest.hexdigest()}
 
 
 def model_fingerprint(run_dir: str | Path) -> dict[str, str]:
@@ -64,7 +70,7 @@ def model_fingerprint(run_dir: str | Path) -> dict[str, str]:
     for file in sorted(p for p in model.rglob("*") if p.is_file()):
         digest.update(str(file.relative_to(model)).encode())
         with open(file, "rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 22), b""):
+            for block in iter(lambda h=handle: h.read(_BLOCK_BYTES), b""):
                 digest.update(block)
     return {"run_dir": str(model.parent), "sha256": digest.hexdigest()}
 
