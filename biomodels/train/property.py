@@ -400,14 +400,15 @@ class GNNEstimator(MoleculeEstimator):
             )
             self.members_.append(member.cpu().eval())
             self.histories_.append(history)
-            logger.info(
-                "member %d/%d: best epoch %s, %s %.4f",
-                index + 1,
-                self.ensemble,
-                history.best_epoch,
-                monitor,
-                history.best_score,
-            )
+            if history.best_epoch is not None:  # epochs are counted from 1 in every log line
+                logger.info(
+                    "member %d/%d: best epoch %d, %s %.4f",
+                    index + 1,
+                    self.ensemble,
+                    history.best_epoch + 1,
+                    monitor,
+                    history.best_score,
+                )
         self.fitted_ = True
         return self
 
