@@ -56,8 +56,10 @@ import json, sys
 from biomodels.screen import RankingConfig, ScreenConfig, screen
 spec = json.loads(sys.argv[1])
 config = ScreenConfig(**spec["config"])
-summary = screen([spec["run"]], spec["library"], spec["out"], config, RankingConfig(top=spec["top"]),
-                 report=spec["report"])
+summary = screen([spec["run"]], spec["library"], spec["out"], config, RankingConfig(top=spec["top"]))
+if spec["report"]:
+    from biomodels.report.screen import write_screen_report
+    write_screen_report(summary)
 print(json.dumps({"rows": summary.rows, "scored": summary.scored, "screen_seconds": summary.seconds}))
 """
 

@@ -1,6 +1,8 @@
 """biomodels: drug discovery and computational biology toolkit.
 
-Data flows one way: io -> featurize -> data -> models -> train -> screen/generate -> report.
+Data flows one way, and so do the imports (``tests/test_layers.py`` checks them):
+chem -> io -> featurize -> data -> kernels -> nn -> models -> train
+-> screen | diagnostics | generate | dta -> report -> cli.
 The top level stays light (no torch) so that the command line starts fast; ``load_run``,
 ``train_run`` and ``TrainRunConfig`` are imported from :mod:`biomodels.train.run` on first use.
 """

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rdkit import RDConfig
 
+from biomodels.report.screen import write_screen_report
 from biomodels.screen import RankingConfig, ScreenConfig, screen
 
 NCI_LIBRARY = Path(os.path.join(RDConfig.RDDataDir, "NCI", "first_5K.smi"))
@@ -43,6 +44,7 @@ def main() -> None:
             acquisition="ucb", kappa=args.kappa, top=args.top, diverse=args.diverse, seed=args.seed
         ),
     )
+    report = write_screen_report(summary)
     shown = ["rank", "id", "rank_score", *summary.prediction_columns, "smiles"]
     print(summary.top[shown].to_string(index=False))
     print(
@@ -50,10 +52,7 @@ def main() -> None:
         f"{summary.filter_counts.get('passes_all', 0)} pass {args.filters}; "
         f"{summary.molecules_per_second:,.0f} mol/s"
     )
-    print(
-        f"output: {summary.out}; top: {summary.top_csv}; diverse: {summary.diverse_csv}; "
-        f"report: {summary.report}"
-    )
+    print(f"output: {summary.out}; top: {summary.top_csv}; diverse: {summary.diverse_csv}; report: {report}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from biomodels.cli.common import console, friendly_errors
-from biomodels.screen.demo import run_demo
 
 
 @friendly_errors
@@ -22,6 +21,8 @@ def demo(
     seed: int = typer.Option(0),
 ) -> None:
     """Train a D-MPNN ensemble on CHEMBL2321810 (RDKit-shipped) and screen RDKit's NCI library."""
+    from biomodels.screen.demo import run_demo
+
     result = run_demo(out, seed, ensemble, epochs, top, progress=True, min_similarity=min_similarity)
     test = result.train.metrics["test"]["mean"]
     console.print(

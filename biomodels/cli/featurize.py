@@ -8,9 +8,6 @@ from pathlib import Path
 import typer
 
 from biomodels.cli.common import console, friendly_errors, progress_bar
-from biomodels.featurize import FEATURIZERS, get_featurizer, iter_featurized_chunks
-from biomodels.featurize.batch import featurize_sequence_file, join_chunks
-from biomodels.featurize.output import write_featurized
 
 
 @friendly_errors
@@ -31,6 +28,10 @@ def featurize(
     list_names: bool = typer.Option(False, "--list", help="List featurizer names and exit."),
 ) -> None:
     """Featurise every row of INPUT; failed rows go to OUT.errors.csv with their reason."""
+    from biomodels.featurize import FEATURIZERS, get_featurizer, iter_featurized_chunks
+    from biomodels.featurize.batch import featurize_sequence_file, join_chunks
+    from biomodels.featurize.output import write_featurized
+
     if list_names:
         for name in FEATURIZERS.names():
             console.print(name)

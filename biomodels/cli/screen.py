@@ -1,17 +1,27 @@
-"""``biomodels screen``: stream a library through trained models, filter, rank, report; resumable."""
+"""``biomodels screen``: stream a library through trained models, filter, rank, report; resumable.
+
+Screening computes and writes the tables (:func:`biomodels.screen.screen`); this verb then draws
+the HTML report from the returned summary (:func:`biomodels.report.screen.write_screen_report`).
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from biomodels.chem.properties import PROPERTIES
 from biomodels.cli.common import console, friendly_errors, progress_bar
 from biomodels.exceptions import InputError
-from biomodels.screen import DEFAULT_PROPERTIES, RankingConfig, ScreenConfig, ScreenSummary
-from biomodels.screen import screen as run_screen
+from biomodels.screen.options import ACQUISITIONS, DEFAULT_PROPERTIES, POOLS
+
+if TYPE_CHECKING:
+    from biomodels.screen import ScreenSummary
+
+
+def _one_of(choices: dict[str, str]) -> str:
+    return "One of: " + ", ".join(f"{name} ({what})" for name, what in choices.items()) + "."
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -20,6 +30,8 @@ def _names(text: str | None) -> list[str] | None:
 
 def _properties(text: str) -> list[str]:
     if text == "all":
+        from biomodels.chem.properties import PROPERTIES
+
         return PROPERTIES.names()
     return [] if text == "none" else _names(text) or []
 
@@ -50,7 +62,7 @@ def screen(
     ),
     rank_by: str = typer.Option(None, help="Columns to rank by (default: every prediction)."),
     ascending: bool = typer.Option(False, help="Lower values are better."),
-    acquisition: str = typer.Option("mean", help="mean, ucb (mean + kappa*std) or prob (P > threshold)."),
+    acquisition: str = typer.Option("mean", help=f"Ranking objective. {_one_of(ACQUISITIONS)}"),
     kappa: float = typer.Option(1.0, help="UCB weight on the uncertainty."),
     threshold: float = typer.Option(None, help="Threshold of the 'prob' acquisition."),
     weights: str = typer.Option(None, help="Weights of the rank columns, comma-separated (weighted sum)."),
@@ -59,9 +71,7 @@ def screen(
     diverse: int = typer.Option(0, help="Write K diverse picks among the best to OUT.diverse.csv."),
     chunk_size: int = typer.Option(2000, help="Molecules per chunk (unit of work and of resume)."),
     workers: int = typer.Option(0, help="Parallel workers (0 = all cores)."),
-    pool: str = typer.Option(
-        "threads", help="threads: one process, least memory; processes: one process per worker."
-    ),
+    pool: str = typer.Option("threads", help=f"Local workers. {_one_of(POOLS)}"),
     scheduler: str = typer.Option(None, help="Dask: 'local' (LocalCluster) or 'tcp://HOST:PORT'."),
     resume: bool = typer.Option(False, help="Continue an interrupted run of the same output."),
     seed: int = typer.Option(0, help="Seed of the diverse picker and the report's histogram sample."),
@@ -75,6 +85,9 @@ def screen(
     Writes OUT, OUT.top.csv, OUT.diverse.csv (with --diverse) and OUT.report.html (OUT without
     its suffix). Killed, the same command with --resume continues where it stopped.
     """
+    from biomodels.screen import RankingConfig, ScreenConfig
+    from biomodels.screen import screen as run_screen
+
     if len(paths) < 2:
         raise InputError(None, "give at least one run directory and then the library")
     *run_dirs, library = paths
@@ -112,11 +125,16 @@ def screen(
             done = progress.tasks[task].completed
             progress.update(task, rate=f"{done / max(time.perf_counter() - started, 1e-9):,.0f} mol/s")
 
-        summary = run_screen(run_dirs, library, out, config, ranking, resume, report, advance)
-    _print_summary(summary)
+        summary = run_screen(run_dirs, library, out, config, ranking, resume, advance)
+    report_html = None
+    if report:
+        from biomodels.report.screen import write_screen_report
+
+        report_html = write_screen_report(summary)
+    _print_summary(summary, report_html)
 
 
-def _print_summary(summary: ScreenSummary) -> None:
+def _print_summary(summary: ScreenSummary, report_html: Path | None) -> None:
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
     console.print(
         f"screened {summary.rows} rows -> {summary.out}: {summary.scored} scored, "
@@ -135,7 +153,7 @@ def _print_summary(summary: ScreenSummary) -> None:
     )
     for name, count in summary.filter_counts.items():
         console.print(f"  {name}: {count} pass ({100 * count / max(summary.rows, 1):.1f}%)")
-    outputs = {"top": summary.top_csv, "diverse": summary.diverse_csv, "report": summary.report}
+    outputs = {"top": summary.top_csv, "diverse": summary.diverse_csv, "report": report_html}
     for label, path in outputs.items():
         if path is not None:
-            console.print(f"{label} -> {path}")
+            console.print(f"{label} -> {path}", highlight=False, soft_wrap=True)

@@ -1,7 +1,8 @@
 """Reports: plots, tables and HTML pages drawn from results and run directories.
 
 Nothing below this package imports it: training, screening and evaluation write data, and
-:func:`report_run` (``biomodels report RUN``) draws a run's figures from its directory.
+:func:`report_run` (``biomodels report RUN``) draws a run's figures from its directory;
+:func:`write_screen_report` draws a screening run's HTML page from the summary it returned.
 """
 
 from biomodels.report.plots import (
@@ -12,6 +13,7 @@ from biomodels.report.plots import (
     plot_training_curves,
 )
 from biomodels.report.run import report_run
+from biomodels.report.screen import write_screen_report
 
 __all__ = [
     "plot_confusion_matrix",
@@ -20,4 +22,5 @@ __all__ = [
     "plot_roc_pr",
     "plot_training_curves",
     "report_run",
+    "write_screen_report",
 ]

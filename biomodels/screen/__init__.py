@@ -1,24 +1,37 @@
-"""Virtual screening at scale: stream a library through trained models, filter, rank, report.
+"""Virtual screening at scale: stream a library through trained models, filter, rank.
 
-:func:`screen` runs a whole, resumable screening into an output table with its top list,
-diverse picks and HTML report; :func:`iter_screen` yields the scored chunks as DataFrames for
+:func:`screen` runs a whole, resumable screening into an output table with its top list and
+diverse picks, and returns a summary from which :func:`biomodels.report.screen.write_screen_report`
+draws the HTML report; :func:`iter_screen` yields the scored chunks as DataFrames for
 notebooks and pipelines. Both keep memory bounded, use every core or a Dask cluster
 (:mod:`biomodels.screen.distributed`), and account for every input row.
+
+The names below are imported on first use, so that :mod:`biomodels.screen.options` (the option
+names and defaults the command line shows) loads without RDKit, pandas or torch.
 """
 
-from biomodels.screen.engine import DEFAULT_PROPERTIES, ScreenConfig, iter_screen
-from biomodels.screen.ranking import ACQUISITIONS, Ranker, RankingConfig, pick_diverse
-from biomodels.screen.run import screen
-from biomodels.screen.summary import ScreenSummary
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "ACQUISITIONS",
-    "DEFAULT_PROPERTIES",
-    "Ranker",
-    "RankingConfig",
-    "ScreenConfig",
-    "ScreenSummary",
-    "iter_screen",
-    "pick_diverse",
-    "screen",
-]
+_EXPORTS = {
+    "ACQUISITIONS": "biomodels.screen.options",
+    "DEFAULT_PROPERTIES": "biomodels.screen.options",
+    "Ranker": "biomodels.screen.ranking",
+    "RankingConfig": "biomodels.screen.ranking",
+    "ScreenConfig": "biomodels.screen.engine",
+    "ScreenSummary": "biomodels.screen.summary",
+    "iter_screen": "biomodels.screen.engine",
+    "pick_diverse": "biomodels.screen.ranking",
+    "screen": "biomodels.screen.run",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'biomodels.screen' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

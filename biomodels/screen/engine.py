@@ -41,14 +41,11 @@ from biomodels.chem.properties import PROPERTIES, compute_properties
 from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
 from biomodels.io.ranges import LibraryRange, read_range
-from biomodels.screen.scoring import POOLS, map_with_models, score_parsed
+from biomodels.screen.options import DEFAULT_PROPERTIES, POOLS
+from biomodels.screen.scoring import map_with_models, score_parsed
 from biomodels.train.run import Run, load_run
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_PROPERTIES = ("mw", "clogp", "tpsa", "hbd", "hba", "rotb")
-"""Computed for every row unless told otherwise: the inputs of the Lipinski and Veber rules.
-``qed`` (about 1.5 ms a molecule) and ``sa`` (0.3 ms) are added when a filter needs them."""
 
 Chunk = list[RawRecord] | LibraryRange
 """What a job receives: raw records read by the client, or a file range a worker reads itself."""

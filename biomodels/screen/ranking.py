@@ -34,10 +34,10 @@ from scipy.special import ndtr
 
 from biomodels.chem.filters import PASSES_ALL
 from biomodels.exceptions import InputError
+from biomodels.screen.options import ACQUISITIONS
 
 logger = logging.getLogger(__name__)
 
-ACQUISITIONS = ("mean", "ucb", "prob")
 SCORE = "rank_score"
 """Column of the weighted objective in ranked output."""
 DOMINATED_BY = "dominated_by"

@@ -1,4 +1,4 @@
-"""One screening run end to end: screen, commit, assemble, rank, pick, report.
+"""One screening run end to end: screen, commit, assemble, rank, pick.
 
 Given ``OUT`` (``.parquet`` or ``.csv``), a run writes:
 
@@ -7,8 +7,12 @@ Given ``OUT`` (``.parquet`` or ``.csv``), a run writes:
   (:mod:`biomodels.screen.resume`), removed once ``OUT`` is complete;
 - ``<OUT without suffix>.top.csv``: the ranked best rows (``rank``, ``rank_score``, then the
   output's columns), when ``top > 0``;
-- ``<OUT without suffix>.diverse.csv``: the diverse picks among the best, when ``diverse > 0``;
-- ``<OUT without suffix>.report.html``: the self-contained report, unless ``report=False``.
+- ``<OUT without suffix>.diverse.csv``: the diverse picks among the best, when ``diverse > 0``.
+
+The returned :class:`~biomodels.screen.summary.ScreenSummary` carries the counts, picks, a
+histogram sample and the settings; the HTML report (``<OUT without suffix>.report.html``) is drawn
+from it afterwards by :func:`biomodels.report.screen.write_screen_report`, as the ``screen`` verb
+does: screening computes and writes data, :mod:`biomodels.report` draws.
 """
 
 from __future__ import annotations
@@ -37,16 +41,9 @@ logger = logging.getLogger(__name__)
 
 
 def side_outputs(out: str | Path) -> dict[str, Path]:
-    """Paths of the top list, diverse picks and report that go with output ``out``."""
+    """Paths of the top list and diverse picks that go with output ``out``."""
     out = Path(out)
-    return {
-        name: out.with_suffix(suffix)
-        for name, suffix in (
-            ("top_csv", ".top.csv"),
-            ("diverse_csv", ".diverse.csv"),
-            ("report", ".report.html"),
-        )
-    }
+    return {"top_csv": out.with_suffix(".top.csv"), "diverse_csv": out.with_suffix(".diverse.csv")}
 
 
 def screen(
@@ -56,10 +53,9 @@ def screen(
     config: ScreenConfig | None = None,
     ranking: RankingConfig | None = None,
     resume: bool = False,
-    report: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> ScreenSummary:
-    """Screen ``library`` with the models of ``run_dirs`` into ``out``, rank, report.
+    """Screen ``library`` with the models of ``run_dirs`` into ``out`` and rank.
 
     Memory stays bounded whatever the library's size: chunks are screened on all cores (or a
     Dask cluster), committed to disk as they finish, and assembled and ranked in one streaming
@@ -74,7 +70,6 @@ def screen(
         config: what to compute and where (defaults: :class:`ScreenConfig`).
         ranking: how to rank and how many to keep (defaults: :class:`RankingConfig`).
         resume: continue an interrupted run of the same output.
-        report: write the HTML report.
         progress: called with each screened chunk's row count.
 
     Raises:
@@ -109,6 +104,14 @@ def screen(
             writer.write(frame)
             stats.update(frame)
     store.remove()
+    settings = {
+        "run_dirs": [str(d) for d in run_dirs],
+        "library": str(library),
+        "out": str(out),
+        "screen": asdict(config),
+        "ranking": asdict(ranking),
+        "resumed": resume,
+    }
     summary = ScreenSummary(
         out,
         stats.rows,
@@ -122,20 +125,10 @@ def screen(
         seconds,
         screened,
         stats.rows - screened,
+        sample=stats.sample,
+        settings=settings,
     )
     _write_side_outputs(summary, ranker, ranking)
-    if report:
-        from biomodels.screen.report import write_screen_report  # matplotlib: only the parent needs it
-
-        settings = {
-            "run_dirs": [str(d) for d in run_dirs],
-            "library": str(library),
-            "out": str(out),
-            "screen": asdict(config),
-            "ranking": asdict(ranking),
-            "resumed": resume,
-        }
-        summary.report = write_screen_report(side_outputs(out)["report"], summary, stats.sample, settings)
     logger.info(
         "screened %d rows (%d scored, %d not scorable) in %.1f s (%.0f mol/s) -> %s",
         summary.rows,

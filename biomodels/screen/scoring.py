@@ -24,6 +24,7 @@ import pandas as pd
 
 from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
+from biomodels.screen.options import POOLS
 from biomodels.train.checkpoint import MODEL_FILE
 from biomodels.train.run import Run, load_run
 from biomodels.types import MoleculeRecord
@@ -115,9 +116,6 @@ class ModelJob(Generic[T, R]):
 
     def __call__(self, item: T) -> R:
         return self.job(self.load(), item)
-
-
-POOLS = ("threads", "processes")
 
 
 def map_with_models(

@@ -3,7 +3,8 @@
 :class:`OutputStats` is fed the output's chunks one by one (as the output is assembled) and keeps
 only counters, the :class:`~biomodels.screen.ranking.Ranker`'s bounded pool and a uniform sample
 of the numeric columns (for the report's histograms), so its memory does not grow with the
-library. :class:`ScreenSummary` is what :func:`~biomodels.screen.screen` returns.
+library. :class:`ScreenSummary` is what :func:`~biomodels.screen.screen` returns: data only;
+:func:`biomodels.report.screen.write_screen_report` draws the HTML report from it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,7 +92,10 @@ class ScreenSummary:
         resumed_rows: rows taken from chunks committed by an interrupted run.
         top_csv: where ``top`` was written, if it was.
         diverse_csv: where ``diverse`` was written, if it was.
-        report: the HTML report, if written.
+        sample: a uniform sample (at most :data:`SAMPLE_SIZE` rows) of the output's
+            predictions, uncertainties and properties, for histograms; None without rows.
+        settings: the run's settings (run directories, library, output, screening and ranking
+            options, whether it resumed), JSON-serialisable.
     """
 
     out: Path
@@ -107,7 +112,8 @@ class ScreenSummary:
     resumed_rows: int = 0
     top_csv: Path | None = None
     diverse_csv: Path | None = None
-    report: Path | None = None
+    sample: pd.DataFrame | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def invalid(self) -> int:

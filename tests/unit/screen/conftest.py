@@ -18,17 +18,17 @@ BAD_ROWS = {3: "C1CC", 10: "", 17: "N(C)(C)(C)(C)C", 25: "not_a_smiles"}
 
 
 def save_model(run_dir: Path, targets: list[str], ensemble: int, seed: int) -> Path:
-    """Save a small D-MPNN with random weights as a run directory's ``model/``."""
+    """Save a small D-MPNN ensemble with random weights as a run directory's ``model/``."""
     torch.manual_seed(seed)
     config = ModelConfig(hidden=16, depth=2, ffn_hidden=16, task="regression", n_tasks=len(targets))
-    model = GNNEstimator(hidden=16, depth=2, ensemble=ensemble, batch_size=64, seed=seed)
-    model.members_ = [PropertyModel(config).eval() for _ in range(ensemble)]
-    model.model_config_, model.task_ = config, "regression"
-    model.target_names_, model.classes_ = list(targets), None
+    estimator = GNNEstimator(hidden=16, depth=2, ensemble=ensemble, batch_size=64, seed=seed)
+    estimator.model_config_ = config
+    estimator.members_ = [PropertyModel(config).eval() for _ in range(ensemble)]
+    estimator.target_names_, estimator.classes_, estimator.task_ = list(targets), None, "regression"
     ones = np.ones(len(targets), np.float32)
-    model.target_scaler_, model.feature_scaler_ = Scaler(ones, 2 * ones), None
-    model.fitted_ = True
-    model.save(run_dir / "model")
+    estimator.target_scaler_, estimator.feature_scaler_ = Scaler(ones, 2 * ones), None
+    estimator.fitted_ = True
+    estimator.save(run_dir / "model")
     return run_dir
 
 

@@ -52,6 +52,20 @@ def test_screen_command_writes_output_top_and_report(run_a, run_b, library, tmp_
     assert not (tmp_path / "hits.report.html").exists()
 
 
+def test_screen_command_draws_the_report_after_screening(cli_app, run_a, library, tmp_path):
+    out = tmp_path / "hits.csv"
+    args = ["screen", str(run_a), str(library), "-o", str(out), "--top", "4", "--workers", "1"]
+    result = runner.invoke(cli_app, [*args, "--properties", "mw", "--filters", "pains"])
+    assert result.exit_code == 0, result.output
+    report = tmp_path / "hits.report.html"
+    assert f"report -> {report}\n" in result.output
+    html = report.read_text()
+    assert html.count("<svg") == 1 and html.count('<img src="data:image/png;base64,') == 3  # logp, std, mw
+    assert "&quot;properties&quot;: [" in html and str(library) in html  # the run's settings
+    for mol_id in pd.read_csv(tmp_path / "hits.top.csv")["id"].astype(str):
+        assert f"<td>{mol_id}</td>" in html
+
+
 @pytest.mark.parametrize("damage", ["missing", "no_model", "corrupt_weights"])
 def test_bad_run_directory_is_one_line_error(run_a, library, tmp_path, damage):
     run = tmp_path / "run"

@@ -19,7 +19,6 @@ def test_local_cluster_equals_single_process(run_a, run_b, library, tmp_path):
         tmp_path / "local.parquet",
         ScreenConfig(chunk_size=70, workers=1, filters="lipinski"),
         ranking,
-        report=False,
     )
     cluster = screen(
         [run_a, run_b],
@@ -27,7 +26,6 @@ def test_local_cluster_equals_single_process(run_a, run_b, library, tmp_path):
         tmp_path / "dask.parquet",
         ScreenConfig(chunk_size=70, workers=2, filters="lipinski", scheduler="local"),
         ranking,
-        report=False,
     )
     expected, got = pd.read_parquet(local.out), pd.read_parquet(cluster.out)
     assert got["row"].tolist() == list(range(300))

@@ -35,7 +35,7 @@ def big_library(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference(run_a, big_library, tmp_path_factory):
     out = tmp_path_factory.mktemp("reference") / "ref.parquet"
-    summary = screen([run_a], big_library, out, CONFIG, RANKING, report=False)
+    summary = screen([run_a], big_library, out, CONFIG, RANKING)
     return pd.read_parquet(out), summary.top
 
 
@@ -52,7 +52,7 @@ def _crash_after(chunks: int):
 
 def _interrupted(run_dirs, library, out, chunks: int) -> None:
     with pytest.raises(Crash):
-        screen(run_dirs, library, out, CONFIG, RANKING, report=False, progress=_crash_after(chunks))
+        screen(run_dirs, library, out, CONFIG, RANKING, progress=_crash_after(chunks))
     assert not out.exists() and parts_dir(out).is_dir()
 
 
@@ -114,12 +114,11 @@ def test_interrupted_at_random_chunks_then_resumed(run_a, big_library, reference
                 CONFIG,
                 RANKING,
                 resume=True,
-                report=False,
                 progress=_crash_after(rng.randint(1, 10)),
             )
         assert len(list(parts_dir(out).glob("part-*"))) > done
     (parts_dir(out) / ".part-000029.parquet.x1y2.parquet").write_bytes(b"half a commit")
-    summary = screen([run_a], big_library, out, CONFIG, RANKING, resume=True, report=False)
+    summary = screen([run_a], big_library, out, CONFIG, RANKING, resume=True)
     assert summary.resumed_rows > 0 and summary.rows == 1200
     pd.testing.assert_frame_equal(
         pd.read_csv(out, keep_default_na=False, na_values=[""]),
@@ -137,19 +136,19 @@ def test_mismatched_library_or_model_refuses_and_touches_nothing(run_a, run_b, b
     with open(library, "a") as handle:
         handle.write("CCO added\n")
     with pytest.raises(InputError, match="cannot resume: the library differ"):
-        screen([run_a], library, out, CONFIG, resume=True, report=False)
+        screen([run_a], library, out, CONFIG, resume=True)
     original = write_library(library, 300).read_bytes()
     edited = bytearray(original)
     edited[-5] = ord("N") if edited[-5] != ord("N") else ord("O")  # same size, near the end
     library.write_bytes(bytes(edited))
     os.utime(library, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old modification time
     with pytest.raises(InputError, match="library differ"):
-        screen([run_a], library, out, CONFIG, resume=True, report=False)
+        screen([run_a], library, out, CONFIG, resume=True)
     library.write_bytes(original)  # the same content under a new mtime resumes
     with pytest.raises(InputError, match="models differ"):
-        screen([run_b], library, out, CONFIG, resume=True, report=False)
+        screen([run_b], library, out, CONFIG, resume=True)
     with pytest.raises(InputError, match="options differ"):
-        screen([run_a], library, out, ScreenConfig(chunk_size=41, workers=1), resume=True, report=False)
+        screen([run_a], library, out, ScreenConfig(chunk_size=41, workers=1), resume=True)
     assert {p.name: p.read_bytes() for p in parts_dir(out).iterdir()} == before
     assert not out.exists()
 
@@ -158,4 +157,4 @@ def test_leftover_parts_without_resume_is_an_error(run_a, library, tmp_path):
     out = tmp_path / "hits.parquet"
     _interrupted([run_a], library, out, chunks=2)
     with pytest.raises(InputError, match="pass --resume to continue it, or remove the folder"):
-        screen([run_a], library, out, CONFIG, report=False)
+        screen([run_a], library, out, CONFIG)

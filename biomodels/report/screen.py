@@ -1,7 +1,9 @@
 """The HTML report of a screening run: counts, filters, distributions, the best molecules.
 
-Built from a :class:`~biomodels.screen.summary.ScreenSummary` and the histogram sample of
-:class:`~biomodels.screen.summary.OutputStats`; figures come from
+Drawn from what :func:`biomodels.screen.screen` returns, a
+:class:`~biomodels.screen.summary.ScreenSummary` (counts, the top and diverse picks, the histogram
+sample and the run's settings), after the screening: the ``screen`` verb writes it as
+``<OUT without suffix>.report.html``. Figures come from
 :func:`~biomodels.report.plots.plot_histogram` and RDKit's grid drawing, all inlined into one file.
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 import platform
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,17 +52,21 @@ def versions() -> dict[str, str]:
     return found
 
 
-def write_screen_report(
-    path: str | Path, summary: ScreenSummary, sample: pd.DataFrame | None, config: Mapping[str, Any]
-) -> Path:
-    """Write the self-contained report of one run to ``path``.
+def screen_report_path(out: str | Path) -> Path:
+    """Where the report of the screening output ``out`` goes: ``<out without suffix>.report.html``."""
+    return Path(out).with_suffix(".report.html")
+
+
+def write_screen_report(summary: ScreenSummary, path: str | Path | None = None) -> Path:
+    """Write the self-contained report of one screening run; returns its path.
 
     Args:
-        path: the ``.html`` file.
-        summary: the run's summary (counts, top and diverse picks).
-        sample: a uniform sample of the output's numeric columns, for histograms.
-        config: the run's settings, shown as JSON.
+        summary: what :func:`~biomodels.screen.screen` returned: counts, top and diverse picks,
+            the histogram sample (``summary.sample``) and the settings (``summary.settings``).
+        path: the ``.html`` file (default: :func:`screen_report_path` of ``summary.out``).
     """
+    path = screen_report_path(summary.out) if path is None else path
+    sample = summary.sample
     report = HtmlReport(f"Screening report: {summary.out.name}")
     report.heading("Counts")
     report.table(_count_rows(summary), header=["", "rows", "share"])
@@ -85,7 +90,7 @@ def write_screen_report(
             report.svg(_grid(picks))
             _pick_table(report, picks, summary.prediction_columns)
     report.heading("Configuration")
-    report.preformatted(json.dumps(dict(config), indent=2, sort_keys=True, default=str))
+    report.preformatted(json.dumps(dict(summary.settings), indent=2, sort_keys=True, default=str))
     report.heading("Versions", 3)
     report.table(list(versions().items()), header=["package", "version"])
     return report.write(path)
