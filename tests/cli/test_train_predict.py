@@ -136,7 +136,7 @@ def test_train_unknown_column_and_model(shared_data, tmp_path):
             "transformer",
         ],
     )
-    assert result.exit_code == 2 and "unknown model" in result.output
+    assert result.exit_code == 2 and "unknown molecule model" in result.output
 
 
 def test_featurize_cli_accounts_for_rows(shared_data, tmp_path):

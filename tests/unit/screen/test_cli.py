@@ -52,10 +52,10 @@ def test_screen_command_writes_output_top_and_report(run_a, run_b, library, tmp_
     assert not (tmp_path / "hits.report.html").exists()
 
 
-def test_screen_command_draws_the_report_after_screening(cli_app, run_a, library, tmp_path):
+def test_screen_command_draws_the_report_after_screening(run_a, library, tmp_path):
     out = tmp_path / "hits.csv"
     args = ["screen", str(run_a), str(library), "-o", str(out), "--top", "4", "--workers", "1"]
-    result = runner.invoke(cli_app, [*args, "--properties", "mw", "--filters", "pains"])
+    result = runner.invoke(app, [*args, "--properties", "mw", "--filters", "pains"])
     assert result.exit_code == 0, result.output
     report = tmp_path / "hits.report.html"
     assert f"report -> {report}\n" in result.output
@@ -76,7 +76,7 @@ def test_bad_run_directory_is_one_line_error(run_a, library, tmp_path, damage):
     elif damage == "corrupt_weights":
         weights = next((run / "model").rglob("*.safetensors"))
         weights.write_bytes(weights.read_bytes()[:100])
-    result = runner.invoke(["screen", str(run), str(library), "-o", str(tmp_path / "o.parquet")])
+    result = runner.invoke(app, ["screen", str(run), str(library), "-o", str(tmp_path / "o.parquet")])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error") and str(run) in " ".join(result.output.split())
@@ -94,6 +94,6 @@ def test_bad_run_directory_is_one_line_error(run_a, library, tmp_path, damage):
 )
 def test_bad_arguments_are_one_line_errors(run_a, library, tmp_path, args, message):
     paths = [str(library)] if not args else [str(run_a), str(library)]
-    result = runner.invoke(["screen", *paths, "-o", str(tmp_path / "o.parquet"), *args])
+    result = runner.invoke(app, ["screen", *paths, "-o", str(tmp_path / "o.parquet"), *args])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from biomodels.cli.main import app
 from biomodels.exceptions import InputError
 from biomodels.screen import RankingConfig, ScreenConfig, screen
 from biomodels.screen.resume import parts_dir
@@ -86,7 +87,7 @@ def test_sigkill_then_resume_equals_uninterrupted(run_a, big_library, reference,
         process.wait()
     assert process.returncode == -signal.SIGKILL and not out.exists()
 
-    result = CliRunner().invoke([*args, "--resume"])
+    result = CliRunner().invoke(app, [*args, "--resume"])
     assert result.exit_code == 0, result.output
     assert "resumed:" in result.output
     pd.testing.assert_frame_equal(pd.read_parquet(out), reference[0])
