@@ -14,10 +14,11 @@ evaluates on its own.
 :meth:`~biomodels.diagnostics.gan.Discriminator.score_each`): ``row, id, [label], realness,
 prediction, prob_<class>..., error``. ``realness`` is the projection discriminator's logit for
 the image as its labelled class (as the predicted class when unlabelled): higher is more like
-the training images; the hinge loss pushed real training images above 1 and generated ones
-below -1, but on an image alone (no minibatch spread) the values are shifted and are only
-comparable with each other. ``prediction`` and ``prob_<class>`` come from the discriminator's
-auxiliary classifier. To make images use :meth:`~ConditionalGANEstimator.sample`.
+the training images. Training pushed it above 1 on real batches and below -1 on generated ones
+(hinge loss); scored alone (no minibatch spread) an image lands on another scale, so compare
+these values with each other, not with the training thresholds. ``prediction`` and
+``prob_<class>`` come from the discriminator's auxiliary classifier. To make images, use
+:meth:`~ConditionalGANEstimator.sample`.
 
 During ``fit`` a fixed probe (the same noise each epoch, 8 images of each class) is generated
 after every epoch; :meth:`~ConditionalGANEstimator.save` writes those grids as

@@ -38,7 +38,7 @@ from biomodels.train.estimator import TrainingData
 if TYPE_CHECKING:
     from biomodels.train.run import TrainRunConfig
 
-__all__ = ["CNNClassifier", "ImageInputMixin", "ResNet18Classifier", "prepare_images"]
+__all__ = ["CNNClassifier", "ImageInputMixin", "ResNet18Classifier", "prepare_images", "training_classes"]
 
 
 def prepare_images(X: Any, size: tuple[int, int] | None) -> Prepared:

@@ -16,6 +16,7 @@ import pytest
 from biomodels.diagnostics import (
     BagOfWordsClassifier,
     CNNClassifier,
+    ConditionalGANEstimator,
     ImageAutoencoder,
     PixelClassifier,
     RidgeRegressor,
@@ -182,6 +183,21 @@ def test_gan_samples_and_saves_its_probe_grids(fitted, tmp_path: Path) -> None:
     assert loaded.evaluate(loaded.sample(8, 0, seed=9))["n_generated"] == 40
     with pytest.raises(ValueError, match="unknown class 'flu'; the model's classes are: normal, pneumonia"):
         gan.sample(1, "flu")
+
+
+def test_gan_takes_a_saved_judge(fitted, train_images: ImageSet, tmp_path: Path) -> None:
+    cnn, _ = fitted("cnn")
+    cnn.save(tmp_path / "run" / "model")  # a run directory's model folder
+    small = dict(z_dim=8, g_channels=16, d_channels=8, epochs=1, eval_samples=4, **CPU)
+    gan = ConditionalGANEstimator(judge=str(tmp_path / "run"), **small).fit(train_images)
+    pd.testing.assert_frame_equal(gan.judge_.predict(train_images), cnn.predict(train_images))
+    assert len(gan.history()) == 1  # a given judge brings no training history
+    PixelClassifier().fit(train_images).save(tmp_path / "px")
+    with pytest.raises(ValueError, match="must be a neural image classifier"):
+        ConditionalGANEstimator(judge=str(tmp_path / "px"), **small).fit(train_images)
+    renamed = images_from_arrays(list(train_images.images), labels=train_images.labels, classes=["a", "b"])
+    with pytest.raises(ValueError, match=r"the judge's classes \['normal', 'pneumonia'\] differ"):
+        ConditionalGANEstimator(judge=str(tmp_path / "run"), **small).fit(renamed)
 
 
 def test_image_predict_keeps_bad_rows_in_order(train_images: ImageSet) -> None:
