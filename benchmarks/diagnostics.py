@@ -8,8 +8,11 @@ Per seed: on PneumoniaMNIST (its shipped train / val / test split) the pixel log
 the small CNN (optionally ResNet-18), the convolutional autoencoder (trained on normal images,
 scoring pneumonia) and the conditional GAN (judged by that seed's CNN); on Symptom2Disease (a
 stratified split with 20 % test, seeded) the bag-of-words logistic regression, the RNN and the
-Transformer. The table shows mean +- std over seeds, the distance of each text model from the
-baseline, wall and CPU seconds of each fit, and whether the quality bars are met.
+Transformer. Every model is read, split, fitted on the training partition (the validation
+partition chooses the best epoch of the neural models) and scored on the test partition through
+the estimator protocol, as ``biomodels diagnostics train`` does. The table shows mean +- std
+over seeds, the distance of each text model from the baseline, wall and CPU seconds of each
+fit, and whether the quality bars are met.
 
 ``--jobs N`` runs N (seed, data set) tasks at once in separate processes, each with ``--threads``
 torch threads; on a small shared machine one thread per process is much faster for these small
@@ -22,6 +25,7 @@ import argparse
 import json
 import logging
 import math
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -30,8 +34,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from biomodels.diagnostics.data import load_data
-from biomodels.diagnostics.runner import evaluate_on, fit_on, make_estimator
+from biomodels.diagnostics.data import TEXT_SIZES
+from biomodels.train.estimator import Estimator, TrainingData
+from biomodels.train.run import TrainRunConfig
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "medical"
 IMAGE_MODELS = ("pixel-logreg", "cnn", "autoencoder", "gan")
@@ -54,7 +59,7 @@ SHOWN = {
         "reconstruction_mse_normal",
         "reconstruction_mse_anomalous",
     ),
-    "gan": ("consistency_normal", "consistency_pneumonia", "frechet_generated_test", "frechet_train_test"),
+    "gan": ("consistency_normal", "consistency_pneumonia", "frechet_generated", "frechet_train"),
     "bow-logreg": ("accuracy", "f1_macro", "roc_auc_ovr"),
     "rnn": ("accuracy", "f1_macro", "roc_auc_ovr", "f1_minus_baseline"),
     "transformer": ("accuracy", "f1_macro", "roc_auc_ovr", "f1_minus_baseline"),
@@ -65,40 +70,51 @@ PNEUMONIA_CLASSES = ["normal", "pneumonia"]
 def run_group(
     seed: int, group: str, data_dir: Path, models: list[str], threads: int, resnet_width: int
 ) -> dict[str, Any]:
-    """Fit and score one seed's image or text models; returns ``{model: {metric: value}}``."""
+    """Fit and score one seed's image or text models; returns ``{model: {metric: value}}``.
+
+    Each model is built, its data read and split, fitted (``fit(train, val=val)``) and scored on
+    the test partition exactly as ``biomodels diagnostics train`` does (``train_run``), without
+    writing run directories. The GAN is judged by this seed's CNN (saved to a temporary folder
+    and passed as its ``judge``).
+    """
     torch.set_num_threads(threads)
     results: dict[str, dict[str, float]] = {}
-    if group == "image":
-        images = load_data(data_dir / "pneumoniamnist.npz", seed, class_names=PNEUMONIA_CLASSES)
-        judge = None
+    with tempfile.TemporaryDirectory() as tmp:
+        if group == "image":
+            path, options = data_dir / "pneumoniamnist.npz", {"class_names": PNEUMONIA_CLASSES}
+        else:
+            path, options = data_dir / "symptom2disease.csv", {"sizes": TEXT_SIZES}
+        data: TrainingData | None = None
+        judge: Path | None = None
         for name in sorted(models, key=lambda m: m == "gan"):  # the GAN needs the CNN as judge
-            if name == "gan" and judge is None:
-                raise SystemExit("the gan benchmark needs 'cnn' in --models (it judges the generated images)")
-            params = {"width": resnet_width} if name == "resnet18" else {}
-            estimator = make_estimator(name, seed, **params)
-            scores, timing = _fit_and_score(estimator, images, judge)
+            params: dict[str, Any] = {"width": resnet_width} if name == "resnet18" else {}
+            if name == "gan":
+                if judge is None:
+                    raise SystemExit(
+                        "the gan benchmark needs 'cnn' in --models (it judges the generated images)"
+                    )
+                params["judge"] = str(judge)
+            config = TrainRunConfig(
+                data=str(path), model=name, split="stratified", seed=seed, params=params, **options
+            )
+            model = config.build_model()
+            data = data if data is not None else model.training_data(config)
+            scores, timing = _fit_and_score(model, data)
             if name == "cnn":
-                judge = estimator
+                judge = model.save(Path(tmp) / "cnn")
             results[name] = {**_flatten(scores), **timing}
-    else:
-        texts = load_data(data_dir / "symptom2disease.csv", seed)
-        for name in models:
-            scores, timing = _fit_and_score(make_estimator(name, seed), texts, None)
-            results[name] = {**_flatten(scores), **timing}
-        for name in ("rnn", "transformer"):
-            if name in results and "bow-logreg" in results:
-                results[name]["f1_minus_baseline"] = (
-                    results[name]["f1_macro"] - results["bow-logreg"]["f1_macro"]
-                )
+    for name in ("rnn", "transformer"):
+        if name in results and "bow-logreg" in results:
+            results[name]["f1_minus_baseline"] = results[name]["f1_macro"] - results["bow-logreg"]["f1_macro"]
     logging.getLogger(__name__).info("seed %d, %s models done", seed, group)
     return results
 
 
-def _fit_and_score(estimator: Any, data: Any, judge: Any) -> tuple[dict[str, Any], dict[str, float]]:
+def _fit_and_score(model: Estimator, data: TrainingData) -> tuple[dict[str, Any], dict[str, float]]:
     wall, cpu = time.perf_counter(), time.process_time()
-    fit_on(estimator, data)
+    model.fit(data.train, val=data.val)
     timing = {"fit_seconds": time.perf_counter() - wall, "fit_cpu_seconds": time.process_time() - cpu}
-    return evaluate_on(estimator, data, judge=judge), timing
+    return model.evaluate(data.test), timing
 
 
 def _flatten(scores: dict[str, Any]) -> dict[str, float]:

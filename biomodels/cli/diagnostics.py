@@ -1,4 +1,9 @@
-"""``biomodels diagnostics``: train, predict with and sample from the diagnostic models."""
+"""``biomodels diagnostics``: train, predict with and sample from the diagnostic models.
+
+Runs are ordinary run directories (:mod:`biomodels.train.run`): ``train`` calls
+:func:`~biomodels.train.run.train_run` then :func:`~biomodels.report.report_run`; ``predict``
+and ``sample`` load them with :func:`~biomodels.train.run.load_run`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,7 @@ from pathlib import Path
 import typer
 
 from biomodels.cli.common import console, friendly_errors
-from biomodels.diagnostics import ESTIMATORS
-from biomodels.diagnostics.runner import predict_run, sample_run, train_run
+from biomodels.registry import MODELS
 
 app = typer.Typer(
     help="Diagnostic models: image/text classifiers, autoencoder, GAN, classical baselines.",
@@ -17,7 +21,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-CLI_MODELS = ("cnn", "resnet18", "rnn", "transformer", "autoencoder", "gan", "bow-logreg", "pixel-logreg")
+
+def diagnostic_models() -> list[str]:
+    """The models ``diagnostics train`` trains: those of :data:`MODELS` reading images or texts."""
+    return MODELS.names(input="image") + MODELS.names(input="text")
 
 
 def _split_names(value: str | None) -> list[str] | None:
@@ -30,13 +37,17 @@ def train(
     data: Path = typer.Argument(
         ..., help="MedMNIST .npz, image folder (class_name/*.png) or CSV/TSV of texts."
     ),
-    model: str = typer.Option("cnn", "--model", "-m", help=f"One of: {', '.join(CLI_MODELS)}."),
+    model: str = typer.Option("cnn", "--model", "-m", help=f"One of: {', '.join(diagnostic_models())}."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to create."),
     seed: int = typer.Option(0, help="Seed of the split and the training."),
     epochs: int = typer.Option(None, help="Training epochs (model default when omitted)."),
     text_col: str = typer.Option(None, help="Text column of a table (detected when omitted)."),
     label_col: str = typer.Option(None, help="Label column of a table (detected when omitted)."),
     class_names: str = typer.Option(None, help="Comma-separated names of an .npz file's classes 0, 1, ..."),
+    sizes: str = typer.Option(
+        None,
+        help="Train,val,test fractions of a folder or table split (images 0.8,0.1,0.1; texts 0.7,0.1,0.2).",
+    ),
     judge: Path = typer.Option(
         None, help="GAN: run directory of a trained image classifier (else one is trained)."
     ),
@@ -44,22 +55,35 @@ def train(
         None, help="Autoencoder: the normal class (name or index; default first)."
     ),
     progress: bool = typer.Option(True, help="Show a progress bar over epochs."),
+    report: bool = typer.Option(True, help="Draw the run's plots into RUN/plots."),
 ) -> None:
-    """Train MODEL on DATA, evaluate it on the test split and write everything to OUT."""
-    if model not in CLI_MODELS:
-        ESTIMATORS.get(model)  # an unregistered name raises, listing the valid ones
+    """Train MODEL on DATA, evaluate every partition and write the run directory OUT."""
+    from biomodels.diagnostics.data import IMAGE_SIZES, TEXT_SIZES
+    from biomodels.train.run import TrainRunConfig, train_run
+
+    if model not in diagnostic_models():
         raise typer.BadParameter(
-            f"{model!r} is not trained from the command line; choose one of: {', '.join(CLI_MODELS)}"
+            f"unknown diagnostic model {model!r}; choose one of: {', '.join(diagnostic_models())}"
         )
-    record = train_run(
-        data, model, out, seed=seed, epochs=epochs, text_col=text_col, label_col=label_col,
-        class_names=_split_names(class_names), judge=judge, normal_class=normal_class, progress=progress,
+    if sizes is None:
+        fractions = TEXT_SIZES if MODELS.info(model)["input"] == "text" else IMAGE_SIZES
+    else:
+        fractions = tuple(float(f) for f in sizes.split(","))
+    params = {"judge": None if judge is None else str(judge), "normal_class": normal_class}
+    config = TrainRunConfig(
+        data=str(data), model=model, text_col=text_col, label_col=label_col,
+        class_names=_split_names(class_names), split="stratified", sizes=fractions, seed=seed,
+        epochs=epochs, params={k: v for k, v in params.items() if v is not None}, progress=progress,
     )  # fmt: skip
-    shown = {k: v for k, v in record["metrics"].items() if isinstance(v, (int, float))}
+    result = train_run(config, out)
+    if report:
+        from biomodels.report import report_run
+
+        report_run(result.run_dir)
+    test = result.metrics.get("test", {})
+    shown = {k: v for k, v in test.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     summary = ", ".join(f"{k} {v:.4g}" for k, v in shown.items())
-    console.print(
-        f"trained {model} in {record['fit_seconds']:.1f} s -> {out}\ntest: {summary}", highlight=False
-    )
+    console.print(f"trained {model} in {result.seconds:.1f} s -> {out}\ntest: {summary}", highlight=False)
 
 
 @app.command()
@@ -68,12 +92,35 @@ def predict(
     run_dir: Path = typer.Argument(..., help="Run directory written by `diagnostics train`."),
     input: Path = typer.Argument(..., help="Images (.npz or folder) or a CSV of texts, as the model takes."),
     out: Path = typer.Option(..., "-o", "--out", help="Output CSV: one row per input row, in order."),
-    top_tokens: int = typer.Option(0, help="Text models: write the K most attended tokens per row."),
+    top_tokens: int = typer.Option(0, help="Text models with attention: the K most attended tokens per row."),
     text_col: str = typer.Option(None, help="Text column (detected when omitted)."),
     label_col: str = typer.Option(None, help="Label column to carry and check (detected when omitted)."),
 ) -> None:
     """Predict every row of INPUT; rows that cannot be predicted say why in the `error` column."""
-    table = predict_run(run_dir, input, out, top_tokens=top_tokens, text_col=text_col, label_col=label_col)
+    from biomodels.exceptions import InputError
+    from biomodels.train.run import load_run
+    from biomodels.utils import atomic_path
+
+    run = load_run(run_dir)
+    data: object = input
+    if text_col is not None or label_col is not None:
+        if run.model.input_kind != "text":
+            raise InputError(
+                input, f"--text-col/--label-col apply to text models; this is a {run.model.name}"
+            )
+        from biomodels.io.text import read_text_table
+
+        data = read_text_table(input, text_col, label_col)
+    options = {}
+    if top_tokens:
+        if "top_tokens" not in getattr(run.model, "prediction_options", ()):
+            raise InputError(
+                run_dir, f"a {run.model.name} model does not report attended tokens (--top-tokens)"
+            )
+        options["top_tokens"] = top_tokens
+    table = run.model.predict(data, **options)
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False)
     n_bad = int(table["error"].notna().sum())
     console.print(f"predicted {len(table) - n_bad} of {len(table)} rows -> {out}; {n_bad} with an error")
 
@@ -88,5 +135,11 @@ def sample(
     seed: int = typer.Option(0, help="Noise seed."),
 ) -> None:
     """Generate N images of class LABEL with a trained GAN and save them as a grid."""
-    path = sample_run(run_dir, n, label, out, seed=seed)
+    from biomodels.exceptions import InputError
+    from biomodels.train.run import load_run
+
+    run = load_run(run_dir)
+    if not hasattr(run.model, "sample_grid"):
+        raise InputError(run_dir, f"holds a {run.model.name!r} model, which does not generate images")
+    path = run.model.sample_grid(out, n_per_class=n, label=label, seed=seed)
     console.print(f"saved {n} samples per class -> {path}")

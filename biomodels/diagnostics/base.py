@@ -1,19 +1,30 @@
-"""The estimator protocol of the diagnostic models: scikit-learn style, checkpointed without pickle.
+"""What the diagnostic models share on top of the one estimator protocol.
 
-Every model is a class registered in :data:`ESTIMATORS` under its CLI name. Constructors only
-store arguments; ``fit`` learns and sets attributes ending in ``_``; ``save(path)`` writes a
-checkpoint with :func:`biomodels.train.save_checkpoint` (``model.safetensors`` + ``config.json``
-holding the registry name, the constructor arguments and the learned JSON state such as classes
-and vocabularies; numeric arrays of scikit-learn models go to ``arrays.safetensors``), and
-:func:`load_estimator` rebuilds any of them from its directory.
+Every diagnostic model is a :class:`~biomodels.train.estimator.Estimator` registered in
+:data:`~biomodels.registry.MODELS` (``cnn``, ``resnet18``, ``pixel-logreg``, ``autoencoder``,
+``gan``, ``rnn``, ``transformer``, ``bow-logreg``, ``ridge``, ``dense-autoencoder``); saved and
+loaded by the base class (:meth:`~biomodels.train.estimator.Estimator.save` /
+:meth:`~biomodels.train.estimator.Estimator.load`). What they read, by ``input_kind``:
 
-Inputs are prepared row by row (:class:`Prepared`): a row that cannot be used keeps its place,
-gets NaN outputs and its reason in the ``error`` column of :meth:`ClassifierMixin.predict_table`.
+- ``image``: an :class:`~biomodels.io.images.ImageSet`; ``predict`` also takes an
+  ``n x H x W`` array, a list of images, an ``.npz`` file or an image folder;
+- ``text``: a :class:`~biomodels.io.text.TextSet`; ``predict`` also takes a list of strings, a
+  DataFrame or a CSV/TSV file (columns detected);
+- ``vector``: a :class:`~biomodels.io.vectors.VectorSet`; ``predict`` also takes an ``n x d``
+  array, a list of vectors or a CSV/TSV file.
+
+``fit(data, val=None)`` and ``evaluate(data)`` take the labelled set of the family; a training
+row that cannot be used raises (it is never dropped silently). ``predict`` checks each row
+(:class:`Prepared`): a row that cannot be used keeps its place, gets NaN outputs and its reason
+in the ``error`` column.
+
+This module holds :class:`NeuralEstimator` (one :class:`~biomodels.train.Trainer` per fit, one
+network saved as ``member_0``) and :class:`ClassifierMixin` (the prediction table, class
+probabilities and classification metrics of every classifier).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,34 +35,23 @@ import pandas as pd
 import torch
 from torch import nn
 
-from biomodels.exceptions import CheckpointError
+from biomodels.diagnostics.data import data_kind
+from biomodels.diagnostics.evaluate import classification_metrics
+from biomodels.exceptions import InputError
 from biomodels.nn.losses import masked_cross_entropy
-from biomodels.registry import Registry
-from biomodels.train import (
-    Trainer,
-    TrainerConfig,
-    load_checkpoint,
-    load_extra_arrays,
-    save_checkpoint,
-    seed_everything,
-)
-from biomodels.train.checkpoint import read_config
+from biomodels.train.estimator import Estimator
 from biomodels.train.metrics import multiclass_metrics
+from biomodels.train.trainer import Trainer, TrainerConfig, TrainHistory, seed_everything
 
 __all__ = [
-    "ESTIMATORS",
     "ClassifierMixin",
-    "DiagnosticEstimator",
     "NeuralEstimator",
     "Prepared",
+    "check_path_kind",
     "classification_loss",
     "classification_val_metrics",
-    "load_estimator",
+    "label_indices",
 ]
-
-ESTIMATORS: Registry[type[DiagnosticEstimator]] = Registry("diagnostic model")
-"""CLI name -> estimator class (``cnn``, ``resnet18``, ``rnn``, ``transformer``, ``autoencoder``,
-``gan``, ``bow-logreg``, ...)."""
 
 
 @dataclass
@@ -62,125 +62,64 @@ class Prepared:
         ids: ``n`` row identifiers.
         errors: ``n`` reasons (None for usable rows).
         data: the usable rows only, in the form the model consumes.
+        labels: ``n`` true class names (None where unknown) when the input carries labels.
     """
 
     ids: list[str]
     errors: list[str | None]
     data: Any
+    labels: list[str | None] | None = None
 
     @property
     def valid(self) -> np.ndarray:
         return np.array([e is None for e in self.errors], dtype=bool)
 
-
-class DiagnosticEstimator:
-    """Base class: parameters, persistence and the hooks subclasses fill in.
-
-    Subclasses set ``name`` (their registry key) and ``input_kind`` (``"image"``, ``"text"`` or
-    ``"vector"``) and implement :meth:`_get_state`, :meth:`_set_state` and :meth:`_build_module`;
-    ``module_`` holds the fitted :class:`torch.nn.Module` (an empty one for scikit-learn models).
-    """
-
-    name: ClassVar[str] = ""
-    input_kind: ClassVar[str] = "image"
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments by name (what ``save`` stores to rebuild the estimator)."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params: Any) -> DiagnosticEstimator:
-        """Change constructor arguments (unknown names raise, listing the valid ones)."""
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(
-                    f"unknown parameter {key!r} of {type(self).__name__}; valid: {', '.join(valid)}"
-                )
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
-
-    @property
-    def is_fitted(self) -> bool:
-        return hasattr(self, "module_")
-
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first")
-
-    def _get_state(self) -> dict[str, Any]:
-        """Learned JSON-serialisable state (classes, vocabulary, normalisation)."""
-        raise NotImplementedError
-
-    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`_get_state` and :meth:`_get_arrays` returned."""
-        raise NotImplementedError
-
-    def _get_arrays(self) -> dict[str, np.ndarray]:
-        """Learned numeric arrays kept beside the weights (scikit-learn coefficients)."""
-        return {}
-
-    def _build_module(self) -> nn.Module:
-        """The untrained architecture, from the parameters and the learned state."""
-        raise NotImplementedError
-
-    def save(self, path: str | Path) -> Path:
-        """Write the checkpoint (weights + JSON config, no pickle) into the folder ``path``."""
-        self._check_fitted()
-        config = {"kind": self.name, "params": self.get_params(), "state": self._get_state()}
-        return save_checkpoint(path, self.module_, config, self._get_arrays() or None)
-
-    @classmethod
-    def load(cls, path: str | Path) -> DiagnosticEstimator:
-        """Rebuild an estimator saved with :meth:`save`; see :func:`load_estimator`."""
-        estimator = load_estimator(path)
-        if not isinstance(estimator, cls):
-            raise CheckpointError(path, f"holds a {type(estimator).__name__}, not a {cls.__name__}")
-        return estimator
+    def require_usable(self, what: str) -> None:
+        """Raise ``ValueError`` naming the first unusable rows (training data must be clean)."""
+        bad = [i for i, e in enumerate(self.errors) if e is not None]
+        if bad:
+            raise ValueError(
+                f"{what} rows {bad[:5]} are unusable (row {bad[0]}: {self.errors[bad[0]]}); "
+                "clean them first (predict's error column says which and why)"
+            )
 
 
-def load_estimator(path: str | Path) -> DiagnosticEstimator:
-    """Rebuild whichever diagnostic estimator is saved in the folder ``path``.
-
-    Raises:
-        CheckpointError: missing, corrupt or foreign checkpoint (one line, naming the file).
-    """
-    config = read_config(path)
-    kind = config.get("kind") if isinstance(config, dict) else None
-    if kind not in ESTIMATORS:
-        raise CheckpointError(
-            path,
-            f"not a diagnostic model checkpoint (model kind {kind!r}); "
-            f"known kinds: {', '.join(ESTIMATORS.names())}",
-        )
-    try:
-        estimator = ESTIMATORS.get(kind)(**config["params"])
-        estimator._set_state(config["state"], load_extra_arrays(path))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(
-            path, f"config does not describe a {kind} model ({type(exc).__name__}: {exc})"
-        ) from None
-    estimator.module_, _ = load_checkpoint(path, lambda _: estimator._build_module())
-    estimator.module_.eval()
-    return estimator
+def label_indices(labels: Sequence[str | None], classes: Sequence[str]) -> np.ndarray:
+    """``n`` indices into ``classes`` of class-name labels (-1 where missing or unknown)."""
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([index.get(str(label), -1) if label is not None else -1 for label in labels], np.int64)
 
 
-class NeuralEstimator(DiagnosticEstimator):
-    """Shared training plumbing: one :class:`~biomodels.train.Trainer` per fit.
+def check_path_kind(path: str | Path, kind: str, model: str) -> None:
+    """Raise :class:`InputError` when the file ``path`` is not of the kind the model reads."""
+    wanted = "image" if kind == "image" else "table"
+    if data_kind(path) != wanted:
+        what = "an .npz file or an image folder" if wanted == "image" else "a .csv/.tsv table"
+        raise InputError(path, f"the {model} model reads {kind} data: {what}")
 
-    Subclass constructors store ``epochs``, ``batch_size``, ``lr``, ``seed`` and
-    ``trainer_options`` (further :class:`~biomodels.train.TrainerConfig` fields such as
-    ``device``, ``progress``, ``patience``, ``weight_decay``).
+
+class NeuralEstimator(Estimator):
+    """Shared training plumbing: one :class:`~biomodels.train.Trainer` per fit, one network.
+
+    Subclass constructors store ``epochs``, ``batch_size``, ``lr``, ``seed``, ``device``
+    (``auto``, ``cpu``, ``cuda``), ``progress`` (a bar over epochs) and ``trainer_options``
+    (further :class:`~biomodels.train.TrainerConfig` fields such as ``patience`` or
+    ``weight_decay``); ``fit`` sets ``module_`` (the network, in eval mode) and ``history_``.
     """
 
     epochs: int
     batch_size: int
     lr: float
     seed: int
+    device: str
+    progress: bool
     trainer_options: dict[str, Any] | None
+    module_: nn.Module
+    history_: TrainHistory
+
+    def _build_module(self) -> nn.Module:
+        """The untrained architecture, from the parameters and the learned state."""
+        raise NotImplementedError
 
     def _trainer(self, **overrides: Any) -> Trainer:
         options = {
@@ -190,7 +129,8 @@ class NeuralEstimator(DiagnosticEstimator):
             "final_lr": self.lr / 10,
             "warmup_epochs": 1.0,
             "seed": self.seed,
-            "device": "auto",
+            "device": self.device,
+            "progress": self.progress,
         }
         options.update(overrides)
         options.update(self.trainer_options or {})
@@ -204,10 +144,25 @@ class NeuralEstimator(DiagnosticEstimator):
     def _predict_batches(
         self, batches: list[dict[str, torch.Tensor]], predict_fn: Callable[[nn.Module, Any], Any]
     ) -> list[Any]:
-        device = (self.trainer_options or {}).get("device", "auto")
+        device = (self.trainer_options or {}).get("device", self.device)
         return Trainer(TrainerConfig(epochs=1, device=device, seed=None)).predict(
             self.module_, batches, predict_fn
         )
+
+    def history(self) -> list[dict[str, Any]]:
+        history = getattr(self, "history_", None)
+        return [] if history is None else [history.to_dict()]
+
+    def _modules(self) -> list[nn.Module]:
+        return [self.module_]
+
+    def _build_modules(self, n: int) -> list[nn.Module]:
+        if n != 1:
+            raise ValueError(f"{n} weight files for a single network")
+        return [self._build_module()]
+
+    def _set_modules(self, modules: list[nn.Module]) -> None:
+        self.module_ = modules[0]
 
 
 def classification_loss(logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -225,16 +180,21 @@ def classification_val_metrics(
 
 
 class ClassifierMixin:
-    """``predict_proba``/``predict``/``predict_table`` on top of ``_prepare`` and ``_proba``.
+    """``predict`` (the table), ``predict_proba``, ``predict_labels`` and ``evaluate`` of a classifier.
 
     Subclasses provide ``classes_`` and:
 
-    - ``_prepare(X) -> Prepared``: check rows, keep the usable ones;
+    - ``_prepare(X) -> Prepared``: check rows, keep the usable ones (and the labels, if any);
     - ``_proba(data) -> n_valid x C`` probabilities of the usable rows;
-    - optionally ``_extra_columns(prepared, **options) -> {name: n_valid values}``.
+    - optionally ``_extra_columns(prepared, **options) -> {name: n_valid values}``, with the
+      option names in ``prediction_options``.
     """
 
     classes_: list[str]
+    prediction_options: ClassVar[tuple[str, ...]] = ()
+    """Keyword options of :meth:`predict` beyond the data (e.g. ``top_tokens`` of text models)."""
+
+    _check_fitted: Callable[[], None]  # from Estimator
 
     def _prepare(self, X: Any) -> Prepared:
         raise NotImplementedError
@@ -248,32 +208,38 @@ class ClassifierMixin:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``n x C`` (columns in ``classes_`` order); NaN rows for bad inputs."""
         self._check_fitted()
-        prepared = self._prepare(X)
-        return self._scatter_proba(prepared)
+        return self._scatter_proba(self._prepare(X))
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict_labels(self, X: Any) -> np.ndarray:
         """Predicted class names, ``n`` objects; None for rows that could not be used."""
-        probs = self.predict_proba(X)
-        return self._labels_of(probs)
+        return self._labels_of(self.predict_proba(X))
 
-    def predict_table(self, X: Any, labels: Sequence[Any] | None = None, **options: Any) -> pd.DataFrame:
+    def predict(self, data: Any, **options: Any) -> pd.DataFrame:
         """One row per input row, in order: ``row, id, [label], prediction, prob_<class>..., error``.
 
         Args:
-            X: the inputs (what ``predict_proba`` accepts, including an ``ImageSet``/``TextSet``).
-            labels: optional true labels (class names, or indices for integer labels); a label
-                the model does not know is reported in ``error`` (the prediction is still made).
-            **options: model-specific extra outputs (e.g. ``top_tokens=K`` for text models).
+            data: the inputs (see :mod:`biomodels.diagnostics.base` for the forms each family
+                reads). ``label`` is there when the input carries labels; a label the model
+                does not know is reported in ``error`` (the prediction is still made).
+            **options: the model's ``prediction_options`` (e.g. ``top_tokens=K`` for text
+                models: the ``K`` most attended tokens of each row).
         """
         self._check_fitted()
-        prepared = self._prepare(X)
+        unknown = sorted(set(options) - set(self.prediction_options))
+        if unknown:
+            offered = ", ".join(self.prediction_options) or "none"
+            raise TypeError(
+                f"{type(self).__name__}.predict takes no option {unknown[0]!r} (options: {offered})"
+            )
+        prepared = self._prepare(data)
         probs = self._scatter_proba(prepared)
         table = pd.DataFrame({"row": np.arange(len(prepared.ids)), "id": prepared.ids})
         errors = list(prepared.errors)
-        if labels is not None:
-            table["label"] = pd.Series(list(labels), dtype=object)
-            for i, label in enumerate(labels):
-                if label is not None and str(label) not in self.classes_:
+        if prepared.labels is not None:
+            table["label"] = pd.Series(prepared.labels, dtype=object)
+            known = set(self.classes_)
+            for i, label in enumerate(prepared.labels):
+                if label is not None and label not in known:
                     reason = f"label {label!r} is not one of the model's classes ({', '.join(self.classes_)})"
                     errors[i] = reason if errors[i] is None else f"{errors[i]}; {reason}"
         table["prediction"] = pd.Series(self._labels_of(probs), dtype=object)
@@ -286,6 +252,21 @@ class ClassifierMixin:
             table[column] = full
         table["error"] = pd.Series(errors, dtype=object)
         return table
+
+    def evaluate(self, data: Any) -> dict[str, Any]:
+        """Classification metrics on labelled ``data`` (see
+        :func:`~biomodels.diagnostics.evaluate.classification_metrics`); rows with an unusable
+        input or an unknown label are left out and counted in ``n_skipped``."""
+        self._check_fitted()
+        prepared = self._prepare(data)
+        if prepared.labels is None:
+            raise InputError(None, f"evaluating a {type(self).__name__} needs labelled data")
+        y = label_indices(prepared.labels, self.classes_)
+        keep = prepared.valid & (y >= 0)
+        probs = self._scatter_proba(prepared)
+        metrics = classification_metrics(y[keep], probs[keep], self.classes_)
+        metrics["n_skipped"] = int((~keep).sum())
+        return metrics
 
     def _scatter_proba(self, prepared: Prepared) -> np.ndarray:
         valid = prepared.valid

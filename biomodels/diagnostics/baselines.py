@@ -5,41 +5,37 @@
   raw pixel intensities;
 - ``ridge``: ``Ridge`` (``alpha=0``: ``LinearRegression``) on feature vectors, for regression targets.
 
-Checkpoints use the shared format without pickle: the learned numbers are rebuilt into the
-scikit-learn objects on load (logistic-regression ``coef_``/``intercept_``, vectoriser
-``vocabulary_`` and ``idf_``, ridge coefficients), stored in ``config.json`` (classes, vocabulary)
-and ``arrays.safetensors`` (coefficients); the weights file holds no tensors. A fitted random
+They follow the estimator protocol of the neural models: ``fit(data, val=None)`` on the labelled
+set of the family (``val`` is not used: these models choose no epoch), ``predict`` returns the
+same prediction table, ``evaluate`` the same metrics. Saved models hold no pickle: the learned
+numbers are rebuilt into the scikit-learn objects on load (logistic-regression ``coef_``/
+``intercept_``, vectoriser ``vocabulary_`` and ``idf_``, ridge coefficients), kept in the model's
+JSON state (classes, vocabulary) and ``arrays.safetensors`` (coefficients). A fitted random
 forest is not saved: ``save`` raises, pointing to ``pixel-logreg`` (forests as arrays exist for
 molecules in :mod:`biomodels.models.baseline`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from torch import nn
 
-from biomodels.diagnostics.anomaly import prepare_vectors
-from biomodels.diagnostics.base import ESTIMATORS, ClassifierMixin, DiagnosticEstimator, Prepared
-from biomodels.diagnostics.image_classifier import ImageInputMixin, class_names_for
-from biomodels.diagnostics.text_classifier import encode_labels, prepare_texts
+from biomodels.diagnostics.base import ClassifierMixin
+from biomodels.diagnostics.image_classifier import ImageInputMixin, training_classes
+from biomodels.diagnostics.text_classifier import TextInputMixin
+from biomodels.diagnostics.vectors import VectorInputMixin
+from biomodels.io.images import ImageSet
+from biomodels.io.text import TextSet
+from biomodels.io.vectors import VectorSet
+from biomodels.train.estimator import Estimator
+from biomodels.train.metrics import compute_metrics
 
 __all__ = ["BagOfWordsClassifier", "PixelClassifier", "RidgeRegressor"]
-
-
-class _SklearnEstimator(DiagnosticEstimator):
-    """scikit-learn model kept in ``model_``; the checkpoint's module is empty."""
-
-    def _build_module(self) -> nn.Module:
-        return nn.Module()
-
-    def _mark_fitted(self) -> None:
-        self.module_ = nn.Module()
 
 
 def _logreg_arrays(model: LogisticRegression) -> dict[str, np.ndarray]:
@@ -55,8 +51,7 @@ def _rebuild_logreg(arrays: dict[str, np.ndarray], n_classes: int, C: float) -> 
     return model
 
 
-@ESTIMATORS.register("bow-logreg")
-class BagOfWordsClassifier(ClassifierMixin, _SklearnEstimator):
+class BagOfWordsClassifier(TextInputMixin, ClassifierMixin, Estimator):
     """Word counts (or TF-IDF) + multinomial logistic regression.
 
     Args:
@@ -67,9 +62,6 @@ class BagOfWordsClassifier(ClassifierMixin, _SklearnEstimator):
         max_iter: solver iterations.
     """
 
-    name = "bow-logreg"
-    input_kind = "text"
-
     def __init__(
         self, tfidf: bool = False, ngram_max: int = 1, min_df: int = 1, C: float = 1.0, max_iter: int = 2000
     ):
@@ -79,22 +71,19 @@ class BagOfWordsClassifier(ClassifierMixin, _SklearnEstimator):
         self.C = C
         self.max_iter = max_iter
 
-    def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> BagOfWordsClassifier:
-        """Fit on clean texts and their string labels (classes: the sorted distinct labels)."""
-        self.classes_ = sorted({str(label) for label in labels})
+    def fit(self, data: TextSet, val: TextSet | None = None) -> BagOfWordsClassifier:
+        """Fit on a clean labelled ``TextSet`` (classes: the sorted distinct labels)."""
+        texts, labels, self.classes_ = self._labelled_texts(data, None, "training")
         self.vectorizer_ = self._vectorizer()
-        features = self.vectorizer_.fit_transform(list(texts))
+        features = self.vectorizer_.fit_transform(texts)
         self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
-        self.model_.fit(features, encode_labels(labels, self.classes_))
-        self._mark_fitted()
+        self.model_.fit(features, labels)
+        self.fitted_ = True
         return self
 
     def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> CountVectorizer:
         kind = TfidfVectorizer if self.tfidf else CountVectorizer
         return kind(ngram_range=(1, self.ngram_max), min_df=self.min_df, vocabulary=vocabulary)
-
-    def _prepare(self, X: Any) -> Prepared:
-        return prepare_texts(X)
 
     def _proba(self, data: list[str]) -> np.ndarray:
         return self.model_.predict_proba(self.vectorizer_.transform(data))
@@ -117,8 +106,7 @@ class BagOfWordsClassifier(ClassifierMixin, _SklearnEstimator):
         self.model_ = _rebuild_logreg(arrays, len(self.classes_), self.C)
 
 
-@ESTIMATORS.register("pixel-logreg")
-class PixelClassifier(ImageInputMixin, ClassifierMixin, _SklearnEstimator):
+class PixelClassifier(ImageInputMixin, ClassifierMixin, Estimator):
     """Logistic regression or random forest on the flattened pixel intensities (``[0, 1]``).
 
     Args:
@@ -129,9 +117,6 @@ class PixelClassifier(ImageInputMixin, ClassifierMixin, _SklearnEstimator):
         seed: random state of the forest.
         n_jobs: forest worker processes.
     """
-
-    name = "pixel-logreg"
-    input_kind = "image"
 
     def __init__(
         self,
@@ -149,12 +134,10 @@ class PixelClassifier(ImageInputMixin, ClassifierMixin, _SklearnEstimator):
         self.seed = seed
         self.n_jobs = n_jobs
 
-    def fit(
-        self, images: np.ndarray, labels: np.ndarray, classes: Sequence[str] | None = None
-    ) -> PixelClassifier:
-        """Fit on ``n x H x W`` images in ``[0, 1]`` and integer labels ``0 .. C-1``."""
-        images = np.asarray(images, dtype=np.float32)
-        labels = np.asarray(labels, dtype=np.int64)
+    def fit(self, data: ImageSet, val: ImageSet | None = None) -> PixelClassifier:
+        """Fit on a clean labelled ``ImageSet`` (intensities in ``[0, 1]``)."""
+        classes = training_classes(data)
+        images, labels = self._labelled_images(data, classes, None, "training")
         if self.model == "logreg":
             self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         elif self.model == "random_forest":
@@ -163,10 +146,10 @@ class PixelClassifier(ImageInputMixin, ClassifierMixin, _SklearnEstimator):
             )
         else:
             raise ValueError(f"unknown model {self.model!r}; choose one of: logreg, random_forest")
-        self.classes_ = class_names_for(labels, classes)
+        self.classes_ = classes
         self.image_size_ = (int(images.shape[1]), int(images.shape[2]))
         self.model_.fit(images.reshape(len(images), -1), labels)
-        self._mark_fitted()
+        self.fitted_ = True
         return self
 
     def _proba(self, data: np.ndarray) -> np.ndarray:
@@ -192,49 +175,86 @@ class PixelClassifier(ImageInputMixin, ClassifierMixin, _SklearnEstimator):
         self.model_.classes_ = arrays["classes"]
 
 
-@ESTIMATORS.register("ridge")
-class RidgeRegressor(_SklearnEstimator):
+class RidgeRegressor(VectorInputMixin, Estimator):
     """Ridge regression (``alpha=0``: ordinary least squares) on feature vectors.
+
+    Fits on a :class:`~biomodels.io.vectors.VectorSet` with targets; ``predict`` gives ``row,
+    id, [<target>_true...], <target>..., error``; ``evaluate`` the regression metrics of
+    :func:`~biomodels.train.metrics.compute_metrics` (``per_task``, ``mean``).
 
     Args:
         alpha: L2 strength.
     """
 
-    name = "ridge"
-    input_kind = "vector"
+    needs_targets = True
 
     def __init__(self, alpha: float = 1.0):
         self.alpha = alpha
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> RidgeRegressor:
-        """Fit on an ``n x d`` matrix and ``n`` (or ``n x T``) targets."""
-        X = np.asarray(X, dtype=np.float64)
+    def fit(self, data: VectorSet, val: VectorSet | None = None) -> RidgeRegressor:
+        """Fit on the features and targets of a clean ``VectorSet``."""
+        vectors, X = self._clean_vectors(data, "training")
+        if vectors.targets is None:
+            raise ValueError("training data for ridge regression needs targets")
+        if not np.isfinite(vectors.targets).all():
+            bad = np.flatnonzero(~np.isfinite(vectors.targets).all(1))
+            raise ValueError(f"training rows {bad[:5].tolist()} have missing or non-finite targets")
         self.n_features_ = int(X.shape[1])
+        self.feature_names_ = list(vectors.feature_names)
+        self.target_names_ = list(vectors.target_names)
         self.model_ = LinearRegression() if self.alpha == 0 else Ridge(alpha=self.alpha)
-        self.model_.fit(X, np.asarray(y, dtype=np.float64))
-        self._mark_fitted()
+        self.model_.fit(X.astype(np.float64), vectors.targets)
+        self.fitted_ = True
         return self
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Predictions ``n`` (or ``n x T``); NaN for rows that are not vectors of the right width."""
+    def predict_values(self, data: Any) -> np.ndarray:
+        """Predictions ``n x T``; NaN for rows that are not vectors of the right width."""
         self._check_fitted()
-        prepared = prepare_vectors(X, self.n_features_)
-        width = np.atleast_2d(self.model_.coef_).shape[0]
-        out = np.full((len(prepared.ids), width), np.nan)
+        prepared = self._prepare(data)
+        out = np.full((len(prepared.ids), len(self.target_names_)), np.nan)
         if len(prepared.data):
-            out[prepared.valid] = self.model_.predict(prepared.data).reshape(len(prepared.data), width)
-        return out[:, 0] if np.ndim(self.model_.coef_) == 1 else out
+            out[prepared.valid] = self.model_.predict(prepared.data.astype(np.float64)).reshape(
+                len(prepared.data), -1
+            )
+        return out
+
+    def predict(self, data: Any) -> pd.DataFrame:
+        """One row per input row, in order: ``row, id, [<target>_true...], <target>..., error``."""
+        self._check_fitted()
+        prepared = self._prepare(data)
+        vectors = self._as_vector_set(data)
+        values = self.predict_values(data)
+        table = pd.DataFrame({"row": np.arange(len(prepared.ids)), "id": prepared.ids})
+        if vectors is not None and vectors.targets is not None:
+            for t, name in enumerate(self.target_names_):
+                table[f"{name}_true"] = vectors.targets[:, t]
+        for t, name in enumerate(self.target_names_):
+            table[name] = values[:, t]
+        table["error"] = pd.Series(prepared.errors, dtype=object)
+        return table
+
+    def evaluate(self, data: VectorSet) -> dict[str, Any]:
+        """RMSE, MAE, R2... per target and averaged (rows with missing targets skipped)."""
+        if not isinstance(data, VectorSet) or data.targets is None:
+            raise ValueError("evaluating ridge regression needs a VectorSet with targets")
+        values = self.predict_values(data)
+        keep = np.isfinite(values).all(1)
+        return compute_metrics("regression", data.targets[keep], values[keep], task_names=self.target_names_)
 
     def _get_state(self) -> dict[str, Any]:
-        return {"n_features": self.n_features_}
+        return {
+            "n_features": self.n_features_,
+            "feature_names": self.feature_names_,
+            "target_names": self.target_names_,
+        }
 
     def _get_arrays(self) -> dict[str, np.ndarray]:
-        return {"coef": np.asarray(self.model_.coef_), "intercept": np.atleast_1d(self.model_.intercept_)}
+        return {"coef": np.atleast_2d(self.model_.coef_), "intercept": np.atleast_1d(self.model_.intercept_)}
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.n_features_ = int(state["n_features"])
+        self.feature_names_ = list(state["feature_names"])
+        self.target_names_ = list(state["target_names"])
         self.model_ = LinearRegression() if self.alpha == 0 else Ridge(alpha=self.alpha)
-        coef, intercept = arrays["coef"], arrays["intercept"]
-        self.model_.coef_ = coef
-        self.model_.intercept_ = intercept if coef.ndim > 1 else float(intercept[0])
+        self.model_.coef_, self.model_.intercept_ = arrays["coef"], arrays["intercept"]
         self.model_.n_features_in_ = self.n_features_

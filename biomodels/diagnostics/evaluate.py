@@ -1,12 +1,15 @@
-"""Evaluation of the diagnostic models, with scikit-learn metrics and the shared plots.
+"""Evaluation of the diagnostic models, with scikit-learn metrics.
 
 - :func:`classification_metrics`: accuracy, precision / recall / F1 (macro and per class),
   ROC-AUC and PR-AUC (one-vs-rest; plus the positive-class values for two classes), confusion
   matrix.
 - :func:`anomaly_metrics`: reconstruction MSE and the ROC-AUC of the anomaly score.
-- :func:`frechet_distance`, :func:`class_consistency` and :func:`gan_metrics`: quality of
-  generated images judged by a trained image classifier (penultimate features, predictions).
-- :func:`write_classification_plots`: ROC/PR curves, confusion matrix and training curves (PNG).
+- :func:`frechet_distance` (:func:`gaussian_statistics`, :func:`frechet_from_statistics`),
+  :func:`class_consistency` and :func:`gan_metrics`: quality of generated images judged by a
+  trained image classifier (penultimate features, predictions).
+
+Plots of these (ROC / PR curves, confusion matrices, anomaly-score histograms) are drawn from a
+run directory's files by :mod:`biomodels.report.run`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,17 +24,16 @@ import scipy.linalg
 from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 
-from biomodels.report.plots import plot_confusion_matrix, plot_roc_pr, plot_training_curves
 from biomodels.train.metrics import multiclass_metrics
-from biomodels.train.trainer import TrainHistory
 
 __all__ = [
     "anomaly_metrics",
     "class_consistency",
     "classification_metrics",
     "frechet_distance",
+    "frechet_from_statistics",
     "gan_metrics",
-    "write_classification_plots",
+    "gaussian_statistics",
 ]
 
 
@@ -127,24 +128,37 @@ def anomaly_metrics(
     }
 
 
-def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
-    """Frechet distance between Gaussians fitted to two feature sets (the FID formula).
+def gaussian_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``D`` and covariance ``D x D`` of ``n x D`` features (``n >= 2``), in float64."""
+    features = np.asarray(features, dtype=np.float64)
+    return features.mean(0), np.atleast_2d(np.cov(features, rowvar=False))
+
+
+def frechet_from_statistics(
+    mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, cov_b: np.ndarray
+) -> float:
+    """Frechet distance between two Gaussians (the FID formula).
 
     ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))`` with :func:`scipy.linalg.sqrtm`; the
     tiny imaginary part numerical error leaves in the square root is dropped.
-
-    Shapes:
-        features_a: ``n_a x D``; features_b: ``n_b x D`` (each ``n >= 2``).
     """
-    a, b = np.asarray(features_a, dtype=np.float64), np.asarray(features_b, dtype=np.float64)
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    mu_a, mu_b = np.asarray(mu_a, np.float64), np.asarray(mu_b, np.float64)
+    cov_a, cov_b = np.asarray(cov_a, np.float64), np.asarray(cov_b, np.float64)
     root = scipy.linalg.sqrtm(cov_a @ cov_b)
     if not np.isfinite(root).all():  # singular product: regularise as in the reference FID code
         offset = np.eye(len(cov_a)) * 1e-6
         root = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
     value = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(np.real(root))
     return float(max(value, 0.0))
+
+
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets (:func:`frechet_from_statistics`).
+
+    Shapes:
+        features_a: ``n_a x D``; features_b: ``n_b x D`` (each ``n >= 2``).
+    """
+    return frechet_from_statistics(*gaussian_statistics(features_a), *gaussian_statistics(features_b))
 
 
 def class_consistency(
@@ -166,65 +180,47 @@ def class_consistency(
 
 
 def gan_metrics(
-    gan: Any, judge: Any, real_test: np.ndarray, real_train: np.ndarray, n_per_class: int = 500, seed: int = 0
+    gan: Any,
+    judge: Any,
+    real: np.ndarray,
+    reference: tuple[np.ndarray, np.ndarray] | None = None,
+    n_per_class: int = 500,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Class consistency and Frechet distances of a conditional GAN, judged by an image classifier.
 
     Args:
         gan: a fitted ``gan`` estimator (``classes_``, ``sample(n, label, seed)``).
-        judge: a fitted image classifier with the same class names (``predict``, ``embed``).
-        real_test, real_train: ``n x H x W`` real images in ``[0, 1]``.
+        judge: a fitted image classifier with the same class names (``predict_labels``, ``embed``).
+        real: ``n x H x W`` real images in ``[0, 1]`` (``n >= 2``), e.g. the test partition.
+        reference: mean and covariance of the judge's features of the real training images
+            (:func:`gaussian_statistics`), for ``frechet_train``; left out when None.
         n_per_class: generated images per class.
         seed: noise seed.
 
     Returns:
-        ``class_consistency`` (per class), ``class_consistency_min``, ``frechet_generated_test``
-        (all generated images vs the real test images, in the judge's penultimate features) and
-        ``frechet_train_test`` (real training vs real test images: the floor a perfect generator
-        would reach, given finite samples).
+        ``class_consistency`` (per class), ``class_consistency_min``, ``frechet_generated``
+        (all generated images vs ``real``, in the judge's penultimate features),
+        ``frechet_train`` (real training vs ``real`` images: the floor a perfect generator
+        would reach, given finite samples) and ``n_generated``.
     """
     generated = np.concatenate(
         [gan.sample(n_per_class, c, seed=seed + i) for i, c in enumerate(gan.classes_)]
     )
     intended = np.repeat(np.array(gan.classes_, dtype=object), n_per_class)
-    consistency = class_consistency(judge.predict(generated), intended, gan.classes_)
-    test_features = judge.embed(real_test)
-    return {
+    consistency = class_consistency(judge.predict_labels(generated), intended, gan.classes_)
+    real_stats = gaussian_statistics(judge.embed(real))
+    result: dict[str, Any] = {
         "class_consistency": consistency,
         "class_consistency_min": float(min(consistency.values())),
-        "frechet_generated_test": frechet_distance(judge.embed(generated), test_features),
-        "frechet_train_test": frechet_distance(judge.embed(real_train), test_features),
-        "n_generated": len(generated),
+        "frechet_generated": frechet_from_statistics(
+            *gaussian_statistics(judge.embed(generated)), *real_stats
+        ),
     }
-
-
-def write_classification_plots(
-    folder: str | Path,
-    y_true: np.ndarray,
-    probs: np.ndarray,
-    classes: Sequence[str],
-    history: TrainHistory | None = None,
-    title: str | None = None,
-) -> dict[str, Path]:
-    """Write ``roc_pr.png``, ``confusion_matrix.png`` and (with a history) ``training_curves.png``."""
-    folder = Path(folder)
-    y_true = np.asarray(y_true).astype(int)
-    probs = np.asarray(probs, dtype=float)
-    paths = {}
-    if len(classes) == 2:
-        paths["roc_pr"] = plot_roc_pr(y_true, probs[:, 1], folder / "roc_pr.png", title=title)
-    else:
-        paths["roc_pr"] = plot_roc_pr(y_true, probs, folder / "roc_pr.png", names=list(classes), title=title)
-    paths["confusion_matrix"] = plot_confusion_matrix(
-        y_true,
-        probs.argmax(1),
-        list(classes),
-        folder / "confusion_matrix.png",
-        title=title or "Confusion matrix",
-    )
-    if history is not None:
-        paths["training_curves"] = plot_training_curves(history, folder / "training_curves.png")
-    return paths
+    if reference is not None:
+        result["frechet_train"] = frechet_from_statistics(*reference, *real_stats)
+    result["n_generated"] = len(generated)
+    return result
 
 
 def _nanmean(values: Sequence[float]) -> float:

@@ -146,6 +146,19 @@ class Discriminator(nn.Module):
         h = self.features(x).sum((2, 3))
         return self.linear(h).squeeze(1) + (self.embed(y) * h).sum(1), self.classifier(h)
 
+    def score_each(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Realness of each image as each class, and class logits, every image scored alone.
+
+        Alone means as a batch of one, so the minibatch-spread channel is 0 for every image and
+        an image's scores do not depend on the other images it is scored with.
+
+        Shapes:
+            x: ``B x 1 x S x S`` in ``[-1, 1]`` -> ``(B x n_classes, B x n_classes)``.
+        """
+        h = torch.cat([self.features(x[i : i + 1]).sum((2, 3)) for i in range(len(x))])
+        classes = torch.arange(self.classifier.out_features, device=x.device)
+        return self.linear(h) + h @ self.embed(classes).T, self.classifier(h)
+
 
 class ConditionalGAN(nn.Module):
     """The generator and discriminator, held together so one checkpoint holds both.

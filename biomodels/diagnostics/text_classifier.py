@@ -2,8 +2,9 @@
 
 Both tokenise with :func:`~biomodels.diagnostics.tokenize.tokenize`, build the
 :class:`~biomodels.diagnostics.tokenize.Vocabulary` from the training texts (stored in the
-checkpoint's JSON config), pool token states with attention and can report the most attended
-tokens of each text (``predict_table(..., top_tokens=K)``).
+saved model's JSON state), pool token states with attention and can report the most attended
+tokens of each text (``predict(data, top_tokens=K)``). They fit on a labelled
+:class:`~biomodels.io.text.TextSet` and predict texts in any form (a list, a DataFrame, a file).
 """
 
 from __future__ import annotations
@@ -11,67 +12,109 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from biomodels.diagnostics.attention import PooledTextClassifier
 from biomodels.diagnostics.base import (
-    ESTIMATORS,
     ClassifierMixin,
     NeuralEstimator,
     Prepared,
+    check_path_kind,
     classification_loss,
     classification_val_metrics,
+    label_indices,
 )
 from biomodels.diagnostics.batches import tensor_batches
+from biomodels.diagnostics.data import text_training_data
 from biomodels.diagnostics.rnn import RNNTextClassifier
 from biomodels.diagnostics.tokenize import Vocabulary, tokenize
 from biomodels.diagnostics.transformer import TransformerTextClassifier
-from biomodels.io.text import TextSet, text_errors
+from biomodels.io.text import TextSet, read_text_table, text_set_from_frame, texts_from_list
+from biomodels.train.estimator import TrainingData
+
+if TYPE_CHECKING:
+    from biomodels.train.run import TrainRunConfig
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RNNClassifier", "TransformerClassifier", "encode_labels", "prepare_texts"]
+__all__ = ["RNNClassifier", "TextInputMixin", "TransformerClassifier", "prepare_texts"]
 
 
-def prepare_texts(X: TextSet | Sequence[object], require_tokens: bool = False) -> Prepared:
+def prepare_texts(X: Any, require_tokens: bool = False) -> Prepared:
     """Check text rows (missing, not a string, blank; with ``require_tokens``, no word tokens).
 
-    ``data`` is the list of usable texts.
+    ``X`` is a :class:`~biomodels.io.text.TextSet`, a DataFrame (columns detected), a CSV/TSV
+    path or a sequence of texts. ``data`` is the list of usable texts; the labels of a set
+    or table that has a label column are kept.
     """
-    if isinstance(X, TextSet):
-        ids, texts, errors = list(X.ids), list(X.texts), list(X.errors)
-    else:
-        texts = list(X)
-        ids, errors = [str(i) for i in range(len(texts))], text_errors(texts)
+    if isinstance(X, (str, Path)):
+        X = read_text_table(X)
+    elif isinstance(X, pd.DataFrame):
+        X = text_set_from_frame(X)
+    elif not isinstance(X, TextSet):
+        X = texts_from_list(list(X))
+    texts, errors = list(X.texts), list(X.errors)
     if require_tokens:
         errors = [
             e if e is not None or tokenize(t) else "text has no word tokens"
             for t, e in zip(texts, errors, strict=True)
         ]
-    return Prepared(ids, errors, [t for t, e in zip(texts, errors, strict=True) if e is None])
+    usable = [t for t, e in zip(texts, errors, strict=True) if e is None]
+    return Prepared(list(X.ids), errors, usable, X.label_names())
 
 
-def encode_labels(labels: Sequence[Any], classes: Sequence[str]) -> np.ndarray:
-    """Class indices of string labels.
-
-    Raises:
-        ValueError: a label that is not in ``classes``.
-    """
-    index = {c: i for i, c in enumerate(classes)}
-    unknown = sorted({str(label) for label in labels} - set(index))
-    if unknown:
-        raise ValueError(f"labels {unknown[:5]} are not among the classes {list(classes)[:10]}")
-    return np.array([index[str(label)] for label in labels], dtype=np.int64)
-
-
-class _NeuralTextClassifier(ClassifierMixin, NeuralEstimator):
-    """Training, prediction and attention read-out shared by the RNN and Transformer estimators."""
+class TextInputMixin:
+    """Reading and row checking of text estimators, their training data and labelled sets."""
 
     input_kind = "text"
+    require_tokens: ClassVar[bool] = False
+    """Whether a text without word tokens is unusable (the neural models embed tokens)."""
+
+    @classmethod
+    def training_data(cls, config: TrainRunConfig) -> TrainingData:
+        """A labelled text table, split (see :mod:`biomodels.diagnostics.data`)."""
+        return text_training_data(config)
+
+    def _prepare(self, X: Any) -> Prepared:
+        if isinstance(X, (str, Path)):
+            check_path_kind(X, "text", type(self).__name__)
+        return prepare_texts(X, require_tokens=self.require_tokens)
+
+    def _labelled_texts(
+        self, data: Any, classes: Sequence[str] | None, what: str
+    ) -> tuple[list[str], np.ndarray, list[str]]:
+        """Texts, class indices and classes (the sorted distinct labels when ``classes`` is
+        None) of a clean labelled ``TextSet``.
+
+        Raises:
+            ValueError: not a labelled ``TextSet``, unusable rows, or labels outside ``classes``.
+        """
+        if not isinstance(data, TextSet) or data.labels is None:
+            raise ValueError(f"{what} data must be a labelled TextSet, not {type(data).__name__}")
+        prepared = prepare_texts(data, require_tokens=self.require_tokens)
+        prepared.require_usable(what)
+        if classes is None:
+            classes = sorted({str(label) for label in prepared.labels if label is not None})
+        y = label_indices(prepared.labels, classes)
+        bad = np.flatnonzero(y < 0)
+        if len(bad):
+            raise ValueError(
+                f"{what} rows {bad[:5].tolist()} have labels outside the classes {list(classes)[:10]}"
+            )
+        return prepared.data, y, list(classes)
+
+
+class _NeuralTextClassifier(TextInputMixin, ClassifierMixin, NeuralEstimator):
+    """Training, prediction and attention read-out shared by the RNN and Transformer estimators."""
+
+    require_tokens = True
+    prediction_options = ("top_tokens",)
     max_len: int
     min_freq: int
     token_dropout: float
@@ -82,42 +125,36 @@ class _NeuralTextClassifier(ClassifierMixin, NeuralEstimator):
     def _build_module(self) -> nn.Module:
         return self._net(len(self.vocabulary_), len(self.classes_))
 
-    def fit(
-        self,
-        texts: Sequence[str],
-        labels: Sequence[Any],
-        val_texts: Sequence[str] | None = None,
-        val_labels: Sequence[Any] | None = None,
-    ) -> _NeuralTextClassifier:
-        """Build the vocabulary from ``texts`` and train on their string ``labels``.
+    def fit(self, data: TextSet, val: TextSet | None = None) -> _NeuralTextClassifier:
+        """Build the vocabulary from the training texts and train on their labels.
 
         Classes are the sorted distinct training labels. Validation texts (optional) choose the
         best epoch; their labels must be training classes.
 
         Raises:
-            ValueError: a text that is not a non-empty string (clean the rows first; the
-                ``error`` column of :meth:`predict_table` says which), or unknown validation labels.
+            ValueError: a text without word tokens or a missing label (clean the rows first;
+                the ``error`` column of :meth:`predict` says which), or unknown validation labels.
         """
-        bad = [i for i, e in enumerate(text_errors(texts)) if e is not None]
-        if bad:
-            raise ValueError(f"training rows {bad[:5]} have no usable text")
-        self.classes_ = sorted({str(label) for label in labels})
+        texts, labels, classes = self._labelled_texts(data, None, "training")
+        self.classes_ = classes
         self.vocabulary_ = Vocabulary.build(texts, min_freq=self.min_freq)
         module = self._new_module()
         train = tensor_batches(self._tensors(texts, labels), self.batch_size, shuffle=True)
-        val = None
-        if val_texts is not None and val_labels is not None and len(val_texts):
-            val = tensor_batches(self._tensors(val_texts, val_labels), 256)
+        val_batches = None
+        if val is not None and len(val):
+            val_texts, val_labels, _ = self._labelled_texts(val, classes, "validation")
+            val_batches = tensor_batches(self._tensors(val_texts, val_labels), 256)
         forward = functools.partial(_forward, token_dropout=self.token_dropout)
         self.history_ = self._trainer().fit(
             module,
             train,
-            val,
+            val_batches,
             classification_loss,
-            classification_val_metrics if val else None,
+            classification_val_metrics if val_batches else None,
             forward=forward,
         )
         self.module_ = module.eval()
+        self.fitted_ = True
         logger.info(
             "text model: %d classes, vocabulary of %d tokens", len(self.classes_), len(self.vocabulary_)
         )
@@ -133,9 +170,6 @@ class _NeuralTextClassifier(ClassifierMixin, NeuralEstimator):
         prepared = self._prepare(X)
         pairs = iter(self._token_weights(prepared.data))
         return [next(pairs) if ok else None for ok in prepared.valid]
-
-    def _prepare(self, X: Any) -> Prepared:
-        return prepare_texts(X, require_tokens=True)
 
     def _proba(self, data: list[str]) -> np.ndarray:
         return self._run(data)[0]
@@ -166,9 +200,9 @@ class _NeuralTextClassifier(ClassifierMixin, NeuralEstimator):
         rows = [row for _, w in outputs for row in w.numpy()]
         return probs, [row[:n] for row, n in zip(rows, lengths, strict=True)]
 
-    def _tensors(self, texts: Sequence[str], labels: Sequence[Any]) -> dict[str, torch.Tensor]:
+    def _tensors(self, texts: Sequence[str], labels: np.ndarray) -> dict[str, torch.Tensor]:
         ids, mask = self.vocabulary_.encode(list(texts), self.max_len)
-        return {"ids": ids, "mask": mask, "y": torch.as_tensor(encode_labels(labels, self.classes_))}
+        return {"ids": ids, "mask": mask, "y": torch.as_tensor(labels, dtype=torch.long)}
 
     def _get_state(self) -> dict[str, Any]:
         return {"classes": self.classes_, "vocabulary": self.vocabulary_.tokens}
@@ -206,7 +240,6 @@ def _predict(
     return torch.softmax(logits, 1), weights
 
 
-@ESTIMATORS.register("rnn")
 class RNNClassifier(_NeuralTextClassifier):
     """Bidirectional GRU/LSTM text classifier with attention pooling.
 
@@ -218,10 +251,9 @@ class RNNClassifier(_NeuralTextClassifier):
         max_len: tokens kept per text.
         min_freq: training-set count below which a word maps to unknown.
         epochs, batch_size, lr, seed: training settings.
+        device: ``auto``, ``cpu`` or ``cuda``. progress: a progress bar over epochs.
         trainer_options: further :class:`~biomodels.train.TrainerConfig` fields.
     """
-
-    name = "rnn"
 
     def __init__(
         self,
@@ -238,6 +270,8 @@ class RNNClassifier(_NeuralTextClassifier):
         batch_size: int = 32,
         lr: float = 1e-2,
         seed: int = 0,
+        device: str = "auto",
+        progress: bool = False,
         trainer_options: dict[str, Any] | None = None,
     ):
         self.cell = cell
@@ -253,6 +287,8 @@ class RNNClassifier(_NeuralTextClassifier):
         self.batch_size = batch_size
         self.lr = lr
         self.seed = seed
+        self.device = device
+        self.progress = progress
         self.trainer_options = trainer_options
 
     def _net(self, vocab_size: int, n_classes: int) -> PooledTextClassifier:
@@ -268,18 +304,15 @@ class RNNClassifier(_NeuralTextClassifier):
         )
 
 
-@ESTIMATORS.register("transformer")
 class TransformerClassifier(_NeuralTextClassifier):
     """Transformer-encoder text classifier with attention pooling; attention maps retrievable.
 
     Args:
         d_model, heads, layers, ff_dim, dropout, pool_heads: see
             :class:`~biomodels.diagnostics.transformer.TransformerTextClassifier`.
-        token_dropout, max_len, min_freq, epochs, batch_size, lr, seed, trainer_options: as
-            :class:`RNNClassifier`.
+        token_dropout, max_len, min_freq, epochs, batch_size, lr, seed, device, progress,
+            trainer_options: as :class:`RNNClassifier`.
     """
-
-    name = "transformer"
 
     def __init__(
         self,
@@ -296,6 +329,8 @@ class TransformerClassifier(_NeuralTextClassifier):
         batch_size: int = 32,
         lr: float = 5e-3,
         seed: int = 0,
+        device: str = "auto",
+        progress: bool = False,
         trainer_options: dict[str, Any] | None = None,
     ):
         self.d_model = d_model
@@ -311,6 +346,8 @@ class TransformerClassifier(_NeuralTextClassifier):
         self.batch_size = batch_size
         self.lr = lr
         self.seed = seed
+        self.device = device
+        self.progress = progress
         self.trainer_options = trainer_options
 
     def _net(self, vocab_size: int, n_classes: int) -> PooledTextClassifier:

@@ -72,6 +72,12 @@ class ImageSet:
     def image_size(self) -> tuple[int, int]:
         return int(self.images.shape[1]), int(self.images.shape[2])
 
+    def label_names(self) -> list[str | None] | None:
+        """``n`` class names of the labels (None where unknown), or None without labels."""
+        if self.labels is None:
+            return None
+        return [self.classes[i] if 0 <= i < len(self.classes) else None for i in self.labels.tolist()]
+
     def subset(self, index: np.ndarray) -> ImageSet:
         """The rows at ``index`` (order kept), e.g. one partition of a split."""
         index = np.asarray(index, dtype=np.int64)
@@ -97,8 +103,10 @@ def images_from_arrays(
     size: tuple[int, int] | None = None,
     ids: Sequence[str] | None = None,
     errors: Sequence[str | None] | None = None,
+    labels: Sequence[int] | np.ndarray | None = None,
+    classes: Sequence[str] | None = None,
 ) -> ImageSet:
-    """Validate a list of single images and stack them into an :class:`ImageSet` without labels.
+    """Validate a list of single images and stack them into an :class:`ImageSet`.
 
     Each array may be ``H x W``, ``H x W x 1``, ``1 x H x W`` (grey) or ``H x W x 3/4``
     (RGB(A), converted to grey by averaging the colour channels); integer arrays are read as
@@ -110,6 +118,8 @@ def images_from_arrays(
         size: the required ``(H, W)``; defaults to the size of the first good image.
         ids: row identifiers; defaults to ``"0"``, ``"1"``, ...
         errors: reasons already known per row (kept as given; the row's array is ignored).
+        labels: ``n`` class indices (-1 where unknown), to make a labelled set; None: unlabelled.
+        classes: the class names of ``labels``; defaults to ``"0" .. "C-1"``.
     """
     n = len(arrays)
     ids = [str(i) for i in range(n)] if ids is None else [str(i) for i in ids]
@@ -133,7 +143,12 @@ def images_from_arrays(
             reasons[i] = f"image is {image.shape[0]}x{image.shape[1]}, expected {size[0]}x{size[1]}"
         else:
             images[i] = image
-    return ImageSet(images, ids, None, [], reasons)
+    if labels is None:
+        return ImageSet(images, ids, None, [], reasons)
+    label_array = np.asarray(labels, dtype=np.int64).reshape(n)
+    if classes is None:
+        classes = [str(c) for c in range(int(label_array.max()) + 1 if n else 0)]
+    return ImageSet(images, ids, label_array, [str(c) for c in classes], reasons)
 
 
 def read_npz_images(

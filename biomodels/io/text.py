@@ -26,6 +26,8 @@ __all__ = [
     "detect_text_columns",
     "read_text_table",
     "text_errors",
+    "text_set_from_frame",
+    "texts_from_list",
 ]
 
 TEXT_COLUMN_NAMES = ("text", "sentence", "description", "symptoms", "review", "document", "content")
@@ -61,6 +63,10 @@ class TextSet:
         """``n`` bool: True where the row has no error."""
         return np.array([e is None for e in self.errors], dtype=bool)
 
+    def label_names(self) -> list[str | None] | None:
+        """``n`` label strings (None where missing), or None without a label column."""
+        return None if self.labels is None else list(self.labels)
+
     def subset(self, index: np.ndarray) -> TextSet:
         """The rows at ``index`` (order kept), e.g. one partition of a split."""
         index = np.asarray(index, dtype=np.int64)
@@ -73,6 +79,15 @@ class TextSet:
             label_col=self.label_col,
             source=self.source,
         )
+
+
+def texts_from_list(texts: Sequence[object], labels: Sequence[object] | None = None) -> TextSet:
+    """A :class:`TextSet` of in-memory texts (ids ``"0"``, ``"1"``...) with optional labels."""
+    texts = list(texts)
+    if labels is not None and len(labels) != len(texts):
+        raise ValueError(f"{len(labels)} labels for {len(texts)} texts")
+    names = None if labels is None else [None if label is None else str(label) for label in labels]
+    return TextSet(texts, [str(i) for i in range(len(texts))], names, text_errors(texts))
 
 
 def text_errors(texts: Sequence[object]) -> list[str | None]:
@@ -139,6 +154,23 @@ def read_text_table(
         frame = pd.read_csv(path, sep=sep, dtype=object, keep_default_na=False, na_values=[""])
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError(path, f"cannot read table ({' '.join(str(exc).split())})") from None
+    return text_set_from_frame(frame, text_col, label_col, require_labels, source=str(path))
+
+
+def text_set_from_frame(
+    frame: pd.DataFrame,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    require_labels: bool = False,
+    source: str = "<frame>",
+) -> TextSet:
+    """The :class:`TextSet` of a table already in memory (see :func:`read_text_table`).
+
+    Raises:
+        ColumnNotFoundError: a named column that is not in ``frame`` (the message lists them).
+        InputError: no text column, or no label column when ``require_labels``.
+    """
+    path = source
     for name in (text_col, label_col):
         if name is not None and name not in frame.columns:
             raise ColumnNotFoundError(path, name, list(frame.columns))
@@ -150,9 +182,8 @@ def read_text_table(
         text_col = text_col or detected_text
         label_col = label_col or (detected_label if detected_label != text_col else None)
     if require_labels and label_col is None:
-        raise InputError(
-            path, f"no label column found; name it with --label-col (columns: {', '.join(frame.columns)})"
-        )
+        columns = ", ".join(map(str, frame.columns))
+        raise InputError(path, f"no label column found; name it with --label-col (columns: {columns})")
     texts = [None if pd.isna(v) else v for v in frame[text_col]]
     labels = None
     if label_col is not None:
@@ -162,15 +193,15 @@ def read_text_table(
         [str(i) for i in range(len(frame))],
         labels,
         text_errors(texts),
-        text_col=text_col,
-        label_col=label_col,
-        source=str(path),
+        text_col=str(text_col),
+        label_col=None if label_col is None else str(label_col),
+        source=source,
     )
     logger.info(
         "read %d texts (%d unusable) from %s, text column %r, label column %r",
         len(result),
         int((~result.valid).sum()),
-        path,
+        source,
         text_col,
         label_col,
     )

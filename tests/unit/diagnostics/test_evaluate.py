@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn import metrics as skm
@@ -13,7 +11,8 @@ from biomodels.diagnostics.evaluate import (
     class_consistency,
     classification_metrics,
     frechet_distance,
-    write_classification_plots,
+    frechet_from_statistics,
+    gaussian_statistics,
 )
 from biomodels.diagnostics.imagegrid import image_grid
 
@@ -81,10 +80,13 @@ def test_class_consistency() -> None:
     assert np.isnan(result["z"])
 
 
-def test_plots_are_written(tmp_path: Path) -> None:
-    paths = write_classification_plots(tmp_path, Y, P, ["a", "b", "c"])
-    assert sorted(paths) == ["confusion_matrix", "roc_pr"]
-    assert all(p.stat().st_size > 1000 and p.read_bytes()[:4] == b"\x89PNG" for p in paths.values())
+def test_frechet_from_statistics_matches_features() -> None:
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(200, 3)), rng.normal(size=(150, 3)) * 1.5 + 0.3
+    mu, cov = gaussian_statistics(a)
+    assert mu.shape == (3,) and cov.shape == (3, 3)
+    assert frechet_from_statistics(mu, cov, *gaussian_statistics(b)) == pytest.approx(frechet_distance(a, b))
+    assert frechet_from_statistics(mu, cov, mu, cov) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_image_grid_layout() -> None:
