@@ -130,10 +130,11 @@ def accuracy_table(results: list[dict]) -> Table:
 
 def run_speed(console: Console) -> dict:
     """D-MPNN 300/3, 50 epochs on ESOL: wall time, training and prediction molecules/s."""
+    from biomodels.train.predictor import GNNPredictor
+
     from biomodels.data.dataset import MoleculeTable
     from biomodels.data.splits import random_split
     from biomodels.models.property import ModelConfig
-    from biomodels.train.predictor import GNNPredictor
     from biomodels.train.trainer import TrainerConfig
 
     table = MoleculeTable.from_file(DATA / "esol.csv", "logp")

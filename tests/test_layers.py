@@ -23,8 +23,8 @@ A module may import its own layer or a lower one. Two rules fail a test:
 Not imports, so not checked: the string targets of lazy registry entries (``MODELS``' lazy
 ``"biomodels.train.property:GNNEstimator"``) and of lazy export maps, resolved with
 :mod:`importlib` on first use. :data:`ALLOWED` holds the one deliberate upward edge;
-:data:`KNOWN_VIOLATIONS` the edges found when this test was written in code being rewritten by
-its owners, who remove an entry when they fix it (a stale entry fails too).
+:data:`KNOWN_VIOLATIONS` holds edges known to break the rules while their fix is under way (empty
+now; a stale entry fails too).
 """
 
 from __future__ import annotations
@@ -63,13 +63,7 @@ ALLOWED = {
 }
 """(importing file, imported module or ``module:name``): the one allowed upward edge."""
 
-KNOWN_VIOLATIONS = {
-    # Owned by the diagnostics rewrite (issue 12): training and evaluation draw their own figures;
-    # they should write data (histories, predictions) and let biomodels.report draw from the run
-    # directory (report_run), as property-model runs now do.
-    ("biomodels/diagnostics/evaluate.py", "biomodels.report.plots"),
-    ("biomodels/diagnostics/runner.py", "biomodels.report.plots"),
-}
+KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
 """(importing file, imported module or ``module:name``) -> to be emptied by the owners."""
 
 
