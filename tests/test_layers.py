@@ -22,9 +22,8 @@ A module may import its own layer or a lower one. Two rules fail a test:
 
 Not imports, so not checked: the string targets of lazy registry entries (``MODELS``' lazy
 ``"biomodels.train.property:GNNEstimator"``) and of lazy export maps, resolved with
-:mod:`importlib` on first use. :data:`ALLOWED` holds the one deliberate upward edge;
-:data:`KNOWN_VIOLATIONS` holds edges known to break the rules while their fix is under way (empty
-now; a stale entry fails too).
+:mod:`importlib` on first use. :data:`ALLOWED` holds the one deliberate upward edge (a stale
+entry fails too).
 """
 
 from __future__ import annotations
@@ -62,9 +61,6 @@ ALLOWED = {
     ("biomodels/__init__.py", "biomodels.train.run"),
 }
 """(importing file, imported module or ``module:name``): the one allowed upward edge."""
-
-KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
-"""(importing file, imported module or ``module:name``) -> to be emptied by the owners."""
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -149,15 +145,15 @@ def test_every_module_is_in_a_layer():
 
 def test_imports_follow_the_layers():
     found = find_violations()
-    new = {edge: why for edge, why in found.items() if edge not in ALLOWED | KNOWN_VIOLATIONS}
+    new = {edge: why for edge, why in found.items() if edge not in ALLOWED}
     assert not new, "imports against the layers:\n" + "\n".join(
         f"  {source} -> {target} ({why})" for (source, target), why in sorted(new.items())
     )
 
 
-@pytest.mark.parametrize("edge", sorted(ALLOWED | KNOWN_VIOLATIONS), ids="{0[0]} -> {0[1]}".format)
+@pytest.mark.parametrize("edge", sorted(ALLOWED), ids="{0[0]} -> {0[1]}".format)
 def test_listed_exceptions_still_occur(edge):
-    """An allowed edge or known violation that is gone must leave its list (so lists only shrink)."""
+    """An allowed edge that is gone must leave the list (so it only shrinks)."""
     assert edge in find_violations(), f"{edge} no longer occurs: remove it from tests/test_layers.py"
 
 
