@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import click
 import pytest
 import typer
 
-from biomodels.cli.main import LAZY_APPS, app
+from biomodels.cli.main import app
 from biomodels.registry import MODELS
 from biomodels.screen.options import ACQUISITIONS, DEFAULT_PROPERTIES, POOLS
 from biomodels.types import TASKS
@@ -84,17 +83,8 @@ def test_screen_options_are_what_the_library_accepts():
         ScreenConfig(pool=pool)
 
 
-def test_lazy_sub_apps_are_listed_with_their_own_help():
-    """``biomodels --help`` lists a lazy sub-app with the help its module gives its typer app."""
-    for name, (target, shown) in LAZY_APPS.items():
-        module, _, attribute = target.partition(":")
-        source = CLI / f"{module.rsplit('.', 1)[1]}.py"
-        helps = [
-            keyword.value.value
-            for node in ast.walk(ast.parse(source.read_text()))
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == attribute for t in node.targets)
-            for keyword in getattr(node.value, "keywords", [])
-            if keyword.arg == "help"
-        ]
-        assert helps == [shown], f"{name}: {source} says {helps}, biomodels --help says {shown!r}"
-        assert typer.main.get_command(app).get_command(None, name).help == shown
+def test_diagnostics_models_are_the_registry_image_and_text_models():
+    command = typer.main.get_command(app).get_command(None, "diagnostics").get_command(None, "train")
+    model = next(p for p in command.params if p.name == "model")
+    listed = [n.strip(" .") for n in model.help.split(":", 1)[1].split(",")]
+    assert listed == MODELS.names(input="image") + MODELS.names(input="text")

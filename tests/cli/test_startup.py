@@ -48,7 +48,8 @@ def _imported(argv: list[str] | None, prelude: str = "") -> list[str]:
 @pytest.mark.parametrize(
     "argv",
     [None, ["--help"], ["--version"]]
-    + [[verb, "--help"] for verb in ("featurize", "train", "predict", "demo", "screen", "report")],
+    + [[verb, "--help"] for verb in ("featurize", "train", "predict", "demo", "screen", "report")]
+    + [["diagnostics", verb, "--help"] for verb in ("train", "predict", "sample")],
     ids=lambda argv: "import" if argv is None else " ".join(argv),
 )
 def test_cli_imports_no_heavy_module(argv):
