@@ -72,8 +72,13 @@ class BagOfWordsClassifier(TextInputMixin, ClassifierMixin, Estimator):
         self.max_iter = max_iter
 
     def fit(self, data: TextSet, val: TextSet | None = None) -> BagOfWordsClassifier:
-        """Fit on a clean labelled ``TextSet`` (classes: the sorted distinct labels)."""
+        """Fit on a clean labelled ``TextSet`` (classes: the sorted distinct labels).
+
+        There is no epoch to choose, so labelled ``val`` rows are trained on too."""
         texts, labels, self.classes_ = self._labelled_texts(data, None, "training")
+        if val is not None and len(val):
+            val_texts, val_labels, _ = self._labelled_texts(val, self.classes_, "validation")
+            texts, labels = [*texts, *val_texts], np.concatenate([labels, val_labels])
         self.vectorizer_ = self._vectorizer()
         features = self.vectorizer_.fit_transform(texts)
         self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
@@ -135,9 +140,15 @@ class PixelClassifier(ImageInputMixin, ClassifierMixin, Estimator):
         self.n_jobs = n_jobs
 
     def fit(self, data: ImageSet, val: ImageSet | None = None) -> PixelClassifier:
-        """Fit on a clean labelled ``ImageSet`` (intensities in ``[0, 1]``)."""
+        """Fit on a clean labelled ``ImageSet`` (intensities in ``[0, 1]``).
+
+        There is no epoch to choose, so labelled ``val`` images are trained on too."""
         classes = training_classes(data)
         images, labels = self._labelled_images(data, classes, None, "training")
+        if val is not None and len(val):
+            size = (int(images.shape[1]), int(images.shape[2]))
+            val_images, val_labels = self._labelled_images(val, classes, size, "validation")
+            images, labels = np.concatenate([images, val_images]), np.concatenate([labels, val_labels])
         if self.model == "logreg":
             self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         elif self.model == "random_forest":

@@ -155,7 +155,9 @@ def _train_into(
         seconds = time.perf_counter() - started
         metrics.update(seconds=seconds, data=data.summary, history=model.history())
         run.write_json("metrics.json", metrics)
-        logger.info("run finished in %.1f s; test %s", seconds, metrics.get("test", {}).get("mean"))
+        test = metrics.get("test", {})
+        headline = {k: round(v, 4) for k, v in test.get("mean", test).items() if isinstance(v, float)}
+        logger.info("run finished in %.1f s; test %s", seconds, headline or "not evaluated")
     return TrainRunResult(run.path, metrics, model, data, seconds)
 
 
