@@ -21,7 +21,7 @@ def test_regression_with_extra_features(shared_data, tmp_path, monkeypatch):
         shared_data / "molnet" / "freesolv.csv", "freesolv", workers=1, extra_features="rdkit2d"
     )
     assert table.task == "regression"
-    assert table.extra.shape[0] == len(table) == 642
+    assert table.features["rdkit2d"].shape[0] == len(table) == 642
     assert table.targets[0, 0] == pytest.approx(-11.01)
 
 
