@@ -97,12 +97,12 @@ def featurize_raw_chunk(
     good = [r for r in records if r.ok]
     mols, texts = [r.mol for r in good], [r.smiles for r in good]
     outputs = {f.name: f.featurize_chunk(mols, texts) for f in featurizers}
-    meta = pd.DataFrame(
+    meta = pd.DataFrame(  # object columns: the same dtypes whatever a chunk holds, and from the cache
         {
-            "row": [r.row for r in records],
-            "id": [r.id for r in records],
-            "smiles": [r.smiles for r in records],
-            "error": [r.error for r in records],
+            "row": np.array([r.row for r in records], dtype=np.int64),
+            "id": pd.Series([r.id for r in records], dtype=object),
+            "smiles": pd.Series([r.smiles for r in records], dtype=object),
+            "error": pd.Series([r.error for r in records], dtype=object),
         }
     )
     return FeaturizedChunk(
@@ -343,10 +343,10 @@ def _text_arrays(prefix: str, values: pd.Series) -> dict[str, np.ndarray]:
     }
 
 
-def _read_text(data: Any, prefix: str) -> np.ndarray:
+def _read_text(data: Any, prefix: str) -> pd.Series:
     values = data[prefix].astype(object)
     values[data[f"{prefix}_isnull"]] = None
-    return values
+    return pd.Series(values, dtype=object)  # as written: pandas would infer a string dtype
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
