@@ -10,7 +10,7 @@ import torch
 from rdkit import RDConfig
 
 from biomodels.models.property import ModelConfig, PropertyModel
-from biomodels.train.predictor import GNNPredictor, Scaler
+from biomodels.train.property import GNNEstimator, Scaler
 
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
 BAD_ROWS = {3: "C1CC", 10: "", 17: "N(C)(C)(C)(C)C", 25: "not_a_smiles"}
@@ -18,15 +18,17 @@ BAD_ROWS = {3: "C1CC", 10: "", 17: "N(C)(C)(C)(C)C", 25: "not_a_smiles"}
 
 
 def save_model(run_dir: Path, targets: list[str], ensemble: int, seed: int) -> Path:
-    """Save a small D-MPNN predictor with random weights as a run directory's ``model/``."""
+    """Save a small D-MPNN ensemble with random weights as a run directory's ``model/``."""
     torch.manual_seed(seed)
     config = ModelConfig(hidden=16, depth=2, ffn_hidden=16, task="regression", n_tasks=len(targets))
-    predictor = GNNPredictor(config, ensemble=ensemble, batch_size=64, seed=seed)
-    predictor.members_ = [PropertyModel(config).eval() for _ in range(ensemble)]
-    predictor.target_names_ = list(targets)
+    model = GNNEstimator(hidden=16, depth=2, ensemble=ensemble, batch_size=64, seed=seed)
+    model.model_config_, model.task_ = config, "regression"
+    model.members_ = [PropertyModel(config).eval() for _ in range(ensemble)]
+    model.target_names_, model.classes_ = list(targets), None
     ones = np.ones(len(targets), np.float32)
-    predictor.target_scaler_ = Scaler(ones, 2 * ones)
-    predictor.save(run_dir / "model")
+    model.target_scaler_, model.feature_scaler_ = Scaler(ones, 2 * ones), None
+    model.histories_, model.fitted_ = [], True
+    model.save(run_dir / "model")
     return run_dir
 
 
