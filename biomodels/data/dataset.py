@@ -1,18 +1,21 @@
-"""A molecule table with target columns, featurised once, ready for training."""
+"""A molecule table with target columns, read and featurised in one pass, ready for training."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from rdkit import Chem
 
-from biomodels.exceptions import ColumnNotFoundError, InputError
-from biomodels.featurize.batch import featurize_file
+from biomodels.exceptions import InputError
+from biomodels.featurize.base import Featurizer, get_featurizer
+from biomodels.featurize.batch import as_featurizers, featurize_file
 from biomodels.featurize.graph import GraphArrays
-from biomodels.io.molecules import iter_raw_chunks
 from biomodels.types import TASKS
 
 logger = logging.getLogger(__name__)
@@ -43,8 +46,10 @@ class MoleculeTable:
         graphs: graphs of the valid rows, in order (``len(graphs) == valid.sum()``).
         targets: ``n_valid x T`` float32 with NaN for missing labels (class index for multiclass).
         classes: label names for multiclass (index -> name), else ``None``.
-        features: ``{featurizer name: n_valid x D array}`` of molecule-level features (RDKit
-            descriptors, fingerprints) computed with the graphs when asked for.
+        features: ``{featurizer name: n_valid x D float32 array}`` of molecule-level features
+            (RDKit descriptors, fingerprints) computed with the graphs when asked for.
+        feature_configs: ``{featurizer name: its config}`` of ``features`` (see
+            :meth:`features_of`).
     """
 
     path: Path
@@ -56,6 +61,7 @@ class MoleculeTable:
     targets: np.ndarray
     classes: list[str] | None = None
     features: dict[str, np.ndarray] = field(default_factory=dict)
+    feature_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.graphs)
@@ -82,6 +88,17 @@ class MoleculeTable:
         """SMILES of the valid rows, in order."""
         return self.meta.loc[self.valid, "smiles"].tolist()
 
+    def features_of(self, featurizer: Featurizer | str) -> np.ndarray:
+        """``featurizer``'s ``n_valid x D`` float32 features: the ones read with the table when it
+        carries them under the same config, else computed from the SMILES (a second parse)."""
+        if isinstance(featurizer, str):
+            featurizer = get_featurizer(featurizer)
+        if self.feature_configs.get(featurizer.name) == featurizer.config():
+            return self.features[featurizer.name]
+        logger.debug("%s: computing %s from the SMILES", self.path, featurizer.name)
+        mols = [Chem.MolFromSmiles(s) for s in self.smiles]
+        return np.asarray(featurizer.featurize_chunk(mols, self.smiles), dtype=np.float32)
+
     @classmethod
     def from_file(
         cls,
@@ -92,9 +109,11 @@ class MoleculeTable:
         standardize: bool = False,
         workers: int = 0,
         use_cache: bool = True,
-        extra_features: list[str] | tuple[str, ...] = (),
+        extra_features: Sequence[Featurizer | str] | str = (),
     ) -> MoleculeTable:
-        """Read ``path``, featurise its molecules (through the on-disk cache) and its targets.
+        """Read ``path`` once: its targets, its graphs and any ``extra_features`` (featurizers or
+        their registry names), computed from one parse of each molecule (through the on-disk
+        cache).
 
         Raises:
             InputError: unknown target column (listing the columns), unknown task, or a table
@@ -104,27 +123,18 @@ class MoleculeTable:
         target_names = [targets] if isinstance(targets, str) else list(targets)
         if task is not None and task not in TASKS:
             raise InputError(path, f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-        raw_targets = read_columns(path, target_names, smiles_col)
+        extras = [f for f in as_featurizers(extra_features or []) if f.name != "graph"]
         table = featurize_file(
             path,
-            "graph",
+            [get_featurizer("graph"), *extras],
             smiles_col=smiles_col,
             standardize=standardize,
             workers=workers,
             use_cache=use_cache,
+            columns=target_names,
         )
-        values, classes, task = _encode_targets(path, raw_targets[table.valid], task)
-        features = {}
-        for name in extra_features:
-            extra_table = featurize_file(
-                path,
-                name,
-                smiles_col=smiles_col,
-                standardize=standardize,
-                workers=workers,
-                use_cache=use_cache,
-            )
-            features[name] = np.asarray(extra_table.features, dtype=np.float32)
+        values, classes, task = _encode_targets(path, table.columns[table.valid], task)
+        features = {f.name: np.asarray(table.outputs[f.name], dtype=np.float32) for f in extras}
         logger.info(
             "%s: %d of %d rows valid; task %s, targets %s",
             path.name,
@@ -134,20 +144,17 @@ class MoleculeTable:
             target_names,
         )
         return cls(
-            path, target_names, task, table.meta, table.valid, table.features, values, classes, features
+            path,
+            target_names,
+            task,
+            table.meta,
+            table.valid,
+            table.outputs["graph"],
+            values,
+            classes,
+            features,
+            {f.name: f.config() for f in extras},
         )
-
-
-def read_columns(path: Path, columns: list[str], smiles_col: str | None = None) -> pd.DataFrame:
-    """Read named columns (or SD properties) of every record, in input order, as strings."""
-    frames = []
-    for chunk in iter_raw_chunks(path, smiles_col=smiles_col):
-        available = list(chunk[0].props) if chunk else []
-        missing = [c for c in columns if c not in available]
-        if missing:
-            raise ColumnNotFoundError(path, missing[0], available)
-        frames.append(pd.DataFrame([{c: r.props.get(c) for c in columns} for r in chunk]))
-    return pd.concat(frames, ignore_index=True)
 
 
 def _encode_targets(

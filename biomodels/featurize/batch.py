@@ -1,9 +1,10 @@
 """Featurise whole files: chunked, on all cores, cached on disk, every row accounted for.
 
-Workers receive raw text chunks (no RDKit objects cross process boundaries), parse and
-featurise them, and return features plus a per-row table of ``row, id, smiles, error``.
-Results come back in input order with at most ``2 * workers`` chunks in flight, so memory
-stays bounded for libraries of any size.
+Workers receive raw text chunks (no RDKit objects cross process boundaries), parse each record
+once and run every requested featurizer on the same RDKit molecules, and return the features
+plus a per-row table of ``row, id, smiles, error`` (and, when asked, named columns of the file
+as text, such as training targets). Results come back in input order with at most
+``2 * workers`` chunks in flight, so memory stays bounded for libraries of any size.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,37 @@ import pandas as pd
 import biomodels
 from biomodels.featurize.base import Featurizer, get_featurizer
 from biomodels.featurize.graph import GraphArrays
-from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
+from biomodels.io.molecules import (
+    MoleculeParser,
+    RawRecord,
+    check_columns,
+    column_values,
+    iter_raw_chunks,
+    property_names,
+    read_columns,
+)
 from biomodels.utils import ordered_map
 
 logger = logging.getLogger(__name__)
 
 META_COLUMNS = ("row", "id", "smiles", "error")
+
+FeaturizerSpec = Featurizer | str | Sequence[Featurizer | str]
+"""One featurizer or several, each given as an instance or a registry name."""
+
+
+def as_featurizers(spec: FeaturizerSpec) -> list[Featurizer]:
+    """The featurizers of ``spec``, in order.
+
+    Raises:
+        ValueError: two featurizers share a name (their outputs are keyed by it).
+    """
+    items = [spec] if isinstance(spec, str) or not isinstance(spec, Sequence) else list(spec)
+    featurizers = [get_featurizer(f) if isinstance(f, str) else f for f in items]
+    names = [f.name for f in featurizers]
+    if len(set(names)) != len(names):
+        raise ValueError(f"featurizers must have distinct names, got {', '.join(names)}")
+    return featurizers
 
 
 @dataclass
@@ -40,66 +66,104 @@ class FeaturizedChunk:
     Attributes:
         meta: one row per input record: ``row, id, smiles, error`` (error NaN when valid).
         valid: boolean mask over ``meta`` rows that were featurised.
-        features: features of the valid rows only, in order (array or GraphArrays).
+        outputs: ``{featurizer name: features of the valid rows, in order}`` (an ``n_valid x D``
+            array, or :class:`GraphArrays`), one entry per featurizer, in the order asked.
+        columns: the named columns asked for, one row per input record, as text (``None`` where
+            a record lacks the column); no columns when none were asked.
+        column_names: the columns (or SD properties) the chunk's records carry.
     """
 
     meta: pd.DataFrame
     valid: np.ndarray
-    features: Any
+    outputs: dict[str, Any]
+    columns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    column_names: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> Any:
+        """The first featurizer's output (the only one when a single featurizer was asked)."""
+        return next(iter(self.outputs.values()))
 
 
 def featurize_raw_chunk(
-    raws: list[RawRecord], featurizer: Featurizer, parser: MoleculeParser
+    raws: list[RawRecord],
+    featurizers: Featurizer | Sequence[Featurizer],
+    parser: MoleculeParser,
+    columns: Sequence[str] = (),
 ) -> FeaturizedChunk:
-    """Parse and featurise one raw chunk (runs inside worker processes)."""
+    """Parse one raw chunk and run every featurizer on the same molecules (runs in workers)."""
+    featurizers = [featurizers] if not isinstance(featurizers, Sequence) else featurizers
     records = parser.parse_chunk(raws)
     good = [r for r in records if r.ok]
-    features = featurizer.featurize_chunk([r.mol for r in good], [r.smiles for r in good])
-    meta = pd.DataFrame(
+    mols, texts = [r.mol for r in good], [r.smiles for r in good]
+    outputs = {f.name: f.featurize_chunk(mols, texts) for f in featurizers}
+    meta = pd.DataFrame(  # object columns: the same dtypes whatever a chunk holds, and from the cache
         {
-            "row": [r.row for r in records],
-            "id": [r.id for r in records],
-            "smiles": [r.smiles for r in records],
-            "error": [r.error for r in records],
+            "row": np.array([r.row for r in records], dtype=np.int64),
+            "id": pd.Series([r.id for r in records], dtype=object),
+            "smiles": pd.Series([r.smiles for r in records], dtype=object),
+            "error": pd.Series([r.error for r in records], dtype=object),
         }
     )
-    return FeaturizedChunk(meta, np.array([r.ok for r in records], bool), features)
+    return FeaturizedChunk(
+        meta,
+        np.array([r.ok for r in records], bool),
+        outputs,
+        pd.DataFrame(column_values(records, columns), index=meta.index) if columns else pd.DataFrame(),
+        property_names(records) if columns else [],
+    )
 
 
 class _ChunkJob:
     """Picklable callable for worker processes."""
 
-    def __init__(self, featurizer: Featurizer, parser: MoleculeParser):
-        self.featurizer, self.parser = featurizer, parser
+    def __init__(self, featurizers: list[Featurizer], parser: MoleculeParser, columns: Sequence[str]):
+        self.featurizers, self.parser, self.columns = featurizers, parser, tuple(columns)
 
     def __call__(self, raws: list[RawRecord]) -> FeaturizedChunk:
-        return featurize_raw_chunk(raws, self.featurizer, self.parser)
+        return featurize_raw_chunk(raws, self.featurizers, self.parser, self.columns)
+
+
+def _checked_columns(
+    path: str | Path, raw_chunks: Iterable[list[RawRecord]], columns: Sequence[str]
+) -> Iterator[list[RawRecord]]:
+    """Pass ``raw_chunks`` through, failing before any parsing on a column a table lacks."""
+    for raws in raw_chunks:
+        if columns and raws and not raws[0].is_molblock:  # SD properties are known once parsed
+            check_columns(path, columns, raws[0].props)
+        yield raws
 
 
 def iter_featurized_chunks(
     path: str | Path,
-    featurizer: Featurizer | str,
+    featurizer: FeaturizerSpec,
     smiles_col: str | None = None,
     id_col: str | None = None,
     standardize: bool = False,
     workers: int = 1,
     chunk_size: int = 2000,
+    columns: Sequence[str] = (),
 ) -> Iterator[FeaturizedChunk]:
-    """Stream featurised chunks of a molecule file in input order.
+    """Stream featurised chunks of a molecule file in input order, in one read of the file.
+
+    Each record is parsed once, and every featurizer runs on the same molecule.
 
     Args:
         path: any file :func:`~biomodels.io.read_molecules` reads.
-        featurizer: a featurizer or its registry name.
+        featurizer: a featurizer or its registry name, or several (see :func:`as_featurizers`).
         workers: processes to use; ``1`` runs in this process, ``0`` uses every core.
         chunk_size: records per task.
+        columns: columns of the file (or SD properties) to return with each chunk, as text.
+
+    Raises:
+        ColumnNotFoundError: a table lacks one of ``columns`` (raised before any parsing).
     """
-    if isinstance(featurizer, str):
-        featurizer = get_featurizer(featurizer)
+    featurizers = as_featurizers(featurizer)
     parser = MoleculeParser(standardize=standardize)
     if workers == 0:
         workers = os.cpu_count() or 1
-    raw_chunks = iter_raw_chunks(path, smiles_col, id_col, chunk_size)
-    job = _ChunkJob(featurizer, parser)
+    raw_chunks = _checked_columns(path, iter_raw_chunks(path, smiles_col, id_col, chunk_size), columns)
+    job = _ChunkJob(featurizers, parser, columns)
     if workers <= 1:
         yield from ordered_map(job, raw_chunks, None, 1)
         return
@@ -109,11 +173,23 @@ def iter_featurized_chunks(
 
 @dataclass
 class FeaturizedTable:
-    """A whole featurised file: metadata of every row and features of the valid ones."""
+    """A whole featurised file: metadata of every row and features of the valid ones.
+
+    Attributes:
+        meta, valid, outputs, columns, column_names: as in :class:`FeaturizedChunk`, for the
+            whole file.
+    """
 
     meta: pd.DataFrame
     valid: np.ndarray
-    features: Any
+    outputs: dict[str, Any]
+    columns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    column_names: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> Any:
+        """The first featurizer's output (the only one when a single featurizer was asked)."""
+        return next(iter(self.outputs.values()))
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -125,11 +201,13 @@ def join_chunks(chunks: list[FeaturizedChunk]) -> FeaturizedTable:
     """Concatenate featurised chunks (in input order) into one table."""
     meta = pd.concat([c.meta for c in chunks], ignore_index=True)
     valid = np.concatenate([c.valid for c in chunks])
-    if isinstance(chunks[0].features, GraphArrays):
-        features = GraphArrays.concat([c.features for c in chunks])
-    else:
-        features = np.concatenate([c.features for c in chunks])
-    return FeaturizedTable(meta, valid, features)
+    outputs = {}
+    for name, first in chunks[0].outputs.items():
+        parts = [c.outputs[name] for c in chunks]
+        outputs[name] = GraphArrays.concat(parts) if isinstance(first, GraphArrays) else np.concatenate(parts)
+    columns = pd.concat([c.columns for c in chunks], ignore_index=True)
+    names = list(dict.fromkeys(name for c in chunks for name in c.column_names))
+    return FeaturizedTable(meta, valid, outputs, columns, names)
 
 
 def featurize_sequence_file(
@@ -159,23 +237,25 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "biomodels"
 
 
-def cache_key(path: str | Path, featurizer: Featurizer, **options: Any) -> str:
-    """Content hash of the input file plus the featurizer config and read options."""
+def file_digest(path: str | Path) -> Any:
+    """The SHA-256 state of ``path``'s content, to be extended by :func:`cache_key`."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    digest.update(
-        json.dumps(
-            [featurizer.config(), options, biomodels.__version__], sort_keys=True, default=str
-        ).encode()
-    )
+    return digest
+
+
+def cache_key(digest: Any, config: dict[str, Any], **options: Any) -> str:
+    """Key of one cache entry: the file's content hash plus a featurizer config and read options."""
+    digest = digest.copy()
+    digest.update(json.dumps([config, options, biomodels.__version__], sort_keys=True, default=str).encode())
     return digest.hexdigest()[:32]
 
 
 def featurize_file(
     path: str | Path,
-    featurizer: Featurizer | str,
+    featurizer: FeaturizerSpec,
     smiles_col: str | None = None,
     id_col: str | None = None,
     standardize: bool = False,
@@ -183,62 +263,133 @@ def featurize_file(
     chunk_size: int = 2000,
     cache_dir: str | Path | None = None,
     use_cache: bool = False,
+    columns: Sequence[str] = (),
 ) -> FeaturizedTable:
-    """Featurise a whole file into memory, optionally through the on-disk cache.
+    """Featurise a whole file into memory in one read, optionally through the on-disk cache.
 
-    The cache is keyed by the file's content, the featurizer config and the read options, so
-    training runs and ensemble members featurise a data set once.
+    With several featurizers each record is still parsed once. The cache holds one entry per
+    featurizer, keyed by the file's content, the featurizer config and the read options (so
+    adding a featurizer to a cached one computes only the new one), and one entry per set of
+    ``columns``: training runs and ensemble members featurise a data set once.
+
+    Args:
+        featurizer: a featurizer or its registry name, or several (see :func:`as_featurizers`).
+        columns: columns of the file (or SD properties) to read as text with the features.
+
+    Raises:
+        ColumnNotFoundError: a column the file lacks (listing the ones it has).
     """
-    if isinstance(featurizer, str):
-        featurizer = get_featurizer(featurizer)
-    cache_file = None
+    featurizers = as_featurizers(featurizer)
+    options = {"smiles_col": smiles_col, "id_col": id_col, "standardize": standardize}
+    columns = list(columns)
+    entries: dict[str, Path] = {}
+    loaded: dict[str, FeaturizedTable] = {}
+    columns_file = cached_columns = None
     if use_cache:
-        key = cache_key(path, featurizer, smiles_col=smiles_col, id_col=id_col, standardize=standardize)
-        cache_file = Path(cache_dir or default_cache_dir()) / f"{featurizer.name}-{key}.npz"
-        if cache_file.exists():
-            try:
-                return _load_table(cache_file)
-            except Exception as exc:  # a damaged cache entry is rebuilt, never trusted
-                logger.warning("ignoring unreadable cache entry %s (%s)", cache_file, exc)
-    chunks = list(
-        iter_featurized_chunks(path, featurizer, smiles_col, id_col, standardize, workers, chunk_size)
-    )
-    table = join_chunks(chunks)
-    if cache_file is not None:
-        _save_table(table, cache_file)
-    return table
-
-
-def _save_table(table: FeaturizedTable, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays: dict[str, np.ndarray] = {"valid": table.valid}
-    for column in META_COLUMNS:
-        arrays[f"meta_{column}"] = (
-            table.meta[column].astype(object).where(table.meta[column].notna(), None).to_numpy().astype("U")
+        digest, folder = file_digest(path), Path(cache_dir or default_cache_dir())
+        for f in featurizers:
+            entries[f.name] = folder / f"{f.name}-{cache_key(digest, f.config(), **options)}.npz"
+            table = _load_entry(entries[f.name], lambda file, name=f.name: _load_table(file, name))
+            if table is not None:
+                loaded[f.name] = table
+        if columns:
+            key = cache_key(digest, {"columns": columns}, **options)
+            columns_file = folder / f"columns-{key}.npz"
+            cached_columns = _load_entry(columns_file, _load_columns)
+    missing = [f for f in featurizers if f.name not in loaded]
+    read = columns if columns and cached_columns is None else []
+    computed = None
+    if missing or not loaded:
+        chunks = iter_featurized_chunks(
+            path, missing, smiles_col, id_col, standardize, workers, chunk_size, read
         )
-        arrays[f"meta_{column}_isnull"] = table.meta[column].isna().to_numpy()
-    if isinstance(table.features, GraphArrays):
-        for name, value in vars(table.features).items():
-            arrays[f"graph_{name}"] = value
+        computed = join_chunks(list(chunks))
+        if read:  # SD properties are only known once every record is parsed
+            check_columns(path, read, computed.column_names)
+    base = computed if computed is not None else next(iter(loaded.values()))
+    if not read:
+        table_columns = cached_columns if columns else pd.DataFrame()
+    elif computed is not None:
+        table_columns = computed.columns
     else:
-        arrays["features"] = table.features
+        table_columns = read_columns(path, columns, smiles_col, id_col)
+    found = {name: table.outputs[name] for name, table in loaded.items()}
+    found.update(computed.outputs if computed is not None else {})
+    outputs = {f.name: found[f.name] for f in featurizers}
+    if use_cache:
+        for f in missing:
+            _save_table(FeaturizedTable(base.meta, base.valid, {f.name: outputs[f.name]}), entries[f.name])
+        if read:
+            _save_columns(table_columns, columns_file)
+    return FeaturizedTable(base.meta, base.valid, outputs, table_columns)
+
+
+def _load_entry(file: Path, load: Any) -> Any:
+    """A cache entry, or None when it is absent; a damaged entry is rebuilt, never trusted."""
+    if not file.exists():
+        return None
+    try:
+        return load(file)
+    except Exception as exc:  # numpy and zipfile raise several types for a damaged file
+        logger.warning("ignoring unreadable cache entry %s (%s)", file, exc)
+        return None
+
+
+def _text_arrays(prefix: str, values: pd.Series) -> dict[str, np.ndarray]:
+    """A column of text or None as a unicode array plus its null mask (no pickled objects)."""
+    return {
+        prefix: values.astype(object).where(values.notna(), None).to_numpy().astype("U"),
+        f"{prefix}_isnull": values.isna().to_numpy(),
+    }
+
+
+def _read_text(data: Any, prefix: str) -> pd.Series:
+    values = data[prefix].astype(object)
+    values[data[f"{prefix}_isnull"]] = None
+    return pd.Series(values, dtype=object)  # as written: pandas would infer a string dtype
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
     os.close(fd)
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
 
 
-def _load_table(path: Path) -> FeaturizedTable:
+def _save_table(table: FeaturizedTable, path: Path) -> None:
+    """One featurizer's entry: the rows' metadata and that featurizer's features."""
+    arrays: dict[str, np.ndarray] = {"valid": table.valid}
+    for column in META_COLUMNS:
+        arrays.update(_text_arrays(f"meta_{column}", table.meta[column]))
+    if isinstance(table.features, GraphArrays):
+        for name, value in vars(table.features).items():
+            arrays[f"graph_{name}"] = value
+    else:
+        arrays["features"] = table.features
+    _save_npz(path, arrays)
+
+
+def _load_table(path: Path, name: str) -> FeaturizedTable:
     with np.load(path, allow_pickle=False) as data:
-        meta = {}
-        for column in META_COLUMNS:
-            values = data[f"meta_{column}"].astype(object)
-            values[data[f"meta_{column}_isnull"]] = None
-            meta[column] = values
-        meta_df = pd.DataFrame(meta)
-        meta_df["row"] = meta_df["row"].astype(np.int64)
+        meta = pd.DataFrame({column: _read_text(data, f"meta_{column}") for column in META_COLUMNS})
+        meta["row"] = meta["row"].astype(np.int64)
         if "graph_atom_codes" in data:
             features = GraphArrays(**{k[6:]: data[k] for k in data.files if k.startswith("graph_")})
         else:
             features = data["features"]
-        return FeaturizedTable(meta_df, data["valid"], features)
+        return FeaturizedTable(meta, data["valid"], {name: features})
+
+
+def _save_columns(columns: pd.DataFrame, path: Path) -> None:
+    arrays = {"names": np.array(list(columns.columns), dtype="U")}
+    for i, name in enumerate(columns.columns):
+        arrays.update(_text_arrays(f"column_{i}", columns[name]))
+    _save_npz(path, arrays)
+
+
+def _load_columns(path: Path) -> pd.DataFrame:
+    with np.load(path, allow_pickle=False) as data:
+        return pd.DataFrame(
+            {str(name): _read_text(data, f"column_{i}") for i, name in enumerate(data["names"])}
+        )

@@ -17,16 +17,19 @@ import io
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdkit import Chem, rdBase
 
 from biomodels.chem.standardize import Standardizer
 from biomodels.exceptions import ColumnNotFoundError, InputError
 from biomodels.types import MoleculeRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -427,6 +430,60 @@ def iter_molecule_chunks(
     parser = MoleculeParser(standardize=standardize, canonical_tautomer=canonical_tautomer)
     for raws in iter_raw_chunks(path, smiles_col, id_col, chunk_size, format):
         yield parser.parse_chunk(raws)
+
+
+def column_values(records: Sequence[RawRecord | MoleculeRecord], columns: Sequence[str]) -> dict[str, list]:
+    """The named columns (or SD properties) of ``records`` as text, ``None`` where a record lacks one.
+
+    Table cells are already text; SD property values (numbers once parsed) become ``str(value)``.
+    """
+    return {
+        column: [None if (v := r.props.get(column)) is None else str(v) for r in records]
+        for column in columns
+    }
+
+
+def check_columns(path: str | Path | None, columns: Sequence[str], available: Iterable[str]) -> None:
+    """Raise :class:`ColumnNotFoundError` for the first of ``columns`` not in ``available``."""
+    available = list(available)
+    missing = [c for c in columns if c not in available]
+    if missing:
+        raise ColumnNotFoundError(path, missing[0], available)
+
+
+def property_names(records: Iterable[RawRecord | MoleculeRecord]) -> list[str]:
+    """Names of the columns (or SD properties) the records carry, in order of first appearance."""
+    return list(dict.fromkeys(name for r in records for name in r.props))
+
+
+def read_columns(
+    path: str | Path,
+    columns: Sequence[str],
+    smiles_col: str | None = None,
+    id_col: str | None = None,
+    chunk_size: int = 10_000,
+) -> pd.DataFrame:
+    """Read named columns (or SD properties) of every record, in input order, as text.
+
+    Table rows are not parsed (the cells are read as they are); SDF records are, since their
+    properties sit inside the mol block.
+
+    Raises:
+        ColumnNotFoundError: a column no record has (listing the ones they have).
+    """
+    import pandas as pd
+
+    parser = MoleculeParser()
+    frames, seen = [], []
+    for raws in iter_raw_chunks(path, smiles_col, id_col, chunk_size):
+        sdf = raws[0].is_molblock
+        records = parser.parse_chunk(raws) if sdf else raws
+        if not sdf:  # every row of a table has the same columns: fail on the first chunk
+            check_columns(path, columns, raws[0].props)
+        seen = list(dict.fromkeys([*seen, *property_names(records)]))
+        frames.append(pd.DataFrame(column_values(records, columns)))
+    check_columns(path, columns, seen)
+    return pd.concat(frames, ignore_index=True)
 
 
 def read_molecules(

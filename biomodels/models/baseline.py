@@ -73,9 +73,13 @@ class RandomForestBaseline:
 
     def fit(self, mols: Sequence[Chem.Mol], y: np.ndarray) -> RandomForestBaseline:
         """Fit one forest per column of ``y`` (``n`` or ``n x T``, NaN = missing)."""
+        return self.fit_fingerprints(self._fingerprints(mols), y)
+
+    def fit_fingerprints(self, x: np.ndarray, y: np.ndarray) -> RandomForestBaseline:
+        """:meth:`fit` from the molecules' Morgan count fingerprints (``n x fp_size``), computed
+        with :meth:`fingerprinter`."""
         if self.task not in ("regression", "binary"):
             raise ValueError(f"unknown task {self.task!r}; choose one of: binary, regression")
-        x = self._fingerprints(mols)
         y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
         from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor  # only to train
 
@@ -104,12 +108,26 @@ class RandomForestBaseline:
 
         Regression: predicted values; binary: probabilities of label 1.
         """
-        means, stds = [], []
-        for start in range(0, len(mols), _CHUNK):
-            x = self._fingerprints(mols[start : start + _CHUNK], offset=start)
-            per_tree = np.stack([_walk(arrays, x) for arrays in self.forests_], axis=-1)
-            means.append(per_tree.mean(axis=0))
-            stds.append(per_tree.std(axis=0))
+        parts = [
+            self._predict(self._fingerprints(mols[start : start + _CHUNK], offset=start))
+            for start in range(0, len(mols), _CHUNK)
+        ]
+        return self._join(parts)
+
+    def predict_fingerprints(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict` from the molecules' Morgan count fingerprints (``n x fp_size``)."""
+        return self._join([self._predict(x[start : start + _CHUNK]) for start in range(0, len(x), _CHUNK)])
+
+    def fingerprinter(self) -> MorganCountFeaturizer:
+        """The featurizer of the fingerprints this forest reads."""
+        return MorganCountFeaturizer(self.radius, self.fp_size)
+
+    def _predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        per_tree = np.stack([_walk(arrays, x) for arrays in self.forests_], axis=-1)
+        return per_tree.mean(axis=0), per_tree.std(axis=0)
+
+    def _join(self, parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        means, stds = [m for m, _ in parts], [s for _, s in parts]
         n_tasks = len(self.forests_)
         if not means:
             return np.zeros((0, n_tasks)), np.zeros((0, n_tasks))
@@ -136,7 +154,7 @@ class RandomForestBaseline:
         for i, mol in enumerate(mols):
             if mol is None:
                 raise InputError(None, "molecule is None (unparsed SMILES?)", record=offset + i)
-        return MorganCountFeaturizer(self.radius, self.fp_size).featurize_chunk(mols)
+        return self.fingerprinter().featurize_chunk(mols)
 
 
 def _flatten(forest: RandomForestRegressor | RandomForestClassifier) -> dict[str, np.ndarray]:

@@ -28,7 +28,7 @@ from biomodels.data.dataset import MoleculeTable
 from biomodels.data.graphs import collate_graphs
 from biomodels.data.splits import SPLITTERS, Split, load_split_file
 from biomodels.exceptions import InputError
-from biomodels.featurize.base import get_featurizer
+from biomodels.featurize.base import Featurizer, get_featurizer
 from biomodels.featurize.graph import GraphArrays, featurize_graphs
 from biomodels.io.molecules import MoleculeParser, records_from
 from biomodels.models.baseline import RandomForestBaseline
@@ -136,8 +136,9 @@ class MoleculeEstimator(Estimator):
     input_kind = "molecule"
     extra_features: str | None = None
 
-    def _table_features(self) -> list[str]:
-        """Molecule featurizers the training table should carry besides the graphs."""
+    def _table_features(self) -> list[Featurizer | str]:
+        """Molecule featurizers (or their names) the training table should carry besides the
+        graphs, computed from the same parse as the graphs."""
         return [self.extra_features] if self.extra_features else []
 
     def training_data(self, config: TrainRunConfig) -> TrainingData:
@@ -545,9 +546,19 @@ class ForestEstimator(MoleculeEstimator):
         if data.task == "multiclass":
             raise InputError(data.path, "the random forest handles regression and binary tasks")
         self.target_names_, self.classes_, self.task_ = list(data.target_names), None, data.task
-        self.forest_ = self._forest(data.task).fit([Chem.MolFromSmiles(s) for s in data.smiles], data.targets)
+        forest = self._forest(data.task)
+        self.forest_ = forest.fit_fingerprints(data.features_of(forest.fingerprinter()), data.targets)
         self.fitted_ = True
         return self
+
+    def _table_features(self) -> list[Featurizer | str]:
+        return [self._forest("regression").fingerprinter()]  # the task does not change them
+
+    def predict_table(self, table: MoleculeTable) -> Prediction:
+        self._check_fitted()
+        return self._prediction(
+            *self.forest_.predict_fingerprints(table.features_of(self.forest_.fingerprinter()))
+        )
 
     def predict_mols(
         self, mols: Sequence[Chem.Mol], smiles: Sequence[str | None] | None = None
@@ -556,10 +567,12 @@ class ForestEstimator(MoleculeEstimator):
         if not len(mols):
             shape = (0, len(self.target_names_))
             return Prediction(np.zeros(shape, np.float32), np.zeros(shape, np.float32))
-        mean, std = self.forest_.predict(list(mols))
+        return self._prediction(*self.forest_.predict(list(mols)))
+
+    def _prediction(self, mean: np.ndarray, std: np.ndarray) -> Prediction:
+        n = len(mean)
         return Prediction(
-            np.asarray(mean, np.float32).reshape(len(mols), -1),
-            np.asarray(std, np.float32).reshape(len(mols), -1),
+            np.asarray(mean, np.float32).reshape(n, -1), np.asarray(std, np.float32).reshape(n, -1)
         )
 
     def _get_state(self) -> dict[str, Any]:

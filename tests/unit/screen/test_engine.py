@@ -97,3 +97,32 @@ def test_every_exported_name_exists():
     assert all(hasattr(screen_package, name) for name in screen_package.__all__)
     wanted = {"screen", "iter_screen", "ScreenConfig", "RankingConfig", "ScreenSummary"}
     assert wanted <= set(screen_package.__all__)
+
+
+def test_each_smiles_parsed_once_for_every_model_and_filter(run_a, run_b, library, tmp_path, monkeypatch):
+    """A forest (Morgan counts), two GNNs (graphs), properties and filters share one parse."""
+    import collections
+
+    from rdkit import Chem
+
+    import biomodels.io.molecules as molecules
+    import biomodels.screen.engine as engine
+    from biomodels.train.run import TrainRunConfig, train_run
+
+    monkeypatch.setenv("BIOMODELS_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "train.csv"
+    smiles = [line.split()[0] for line in library.read_text().splitlines()[30:130]]
+    pd.DataFrame({"smiles": smiles, "y": np.arange(len(smiles)) % 7}).to_csv(data, index=False)
+    forest = train_run(
+        TrainRunConfig(data=str(data), model="rf", targets=["y"], params={"n_estimators": 5}, workers=1),
+        tmp_path / "rf",
+    ).run_dir
+    parses, reads = collections.Counter(), collections.Counter()
+    parse, read = Chem.MolFromSmiles, molecules.iter_raw_chunks
+    monkeypatch.setattr(Chem, "MolFromSmiles", lambda s, *a, **k: parses.update([s]) or parse(s, *a, **k))
+    monkeypatch.setattr(engine, "iter_raw_chunks", lambda p, *a, **k: reads.update([p]) or read(p, *a, **k))
+    config = ScreenConfig(chunk_size=64, workers=1, filters="qed>=0.3,pains")
+    out = pd.concat(iter_screen([forest, run_a, run_b], library, config), ignore_index=True)
+    assert len(out) == 300 and out["rf:y"].notna().sum() == 296
+    assert reads == {library: 1}
+    assert sum(parses.values()) == 299 and max(parses.values()) == 1  # the empty row is not parsed
