@@ -59,6 +59,10 @@ def as_featurizers(spec: FeaturizerSpec) -> list[Featurizer]:
     return featurizers
 
 
+def _column_list(columns: Sequence[str] | str) -> list[str]:
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
 @dataclass
 class FeaturizedChunk:
     """Features of the valid rows of one chunk and the metadata of all its rows.
@@ -82,7 +86,13 @@ class FeaturizedChunk:
     @property
     def features(self) -> Any:
         """The first featurizer's output (the only one when a single featurizer was asked)."""
-        return next(iter(self.outputs.values()))
+        return _first_output(self.outputs)
+
+
+def _first_output(outputs: dict[str, Any]) -> Any:
+    if not outputs:
+        raise ValueError("no featurizer was run: only the metadata and columns were read")
+    return next(iter(outputs.values()))
 
 
 def featurize_raw_chunk(
@@ -158,7 +168,7 @@ def iter_featurized_chunks(
     Raises:
         ColumnNotFoundError: a table lacks one of ``columns`` (raised before any parsing).
     """
-    featurizers = as_featurizers(featurizer)
+    featurizers, columns = as_featurizers(featurizer), _column_list(columns)
     parser = MoleculeParser(standardize=standardize)
     if workers == 0:
         workers = os.cpu_count() or 1
@@ -189,7 +199,7 @@ class FeaturizedTable:
     @property
     def features(self) -> Any:
         """The first featurizer's output (the only one when a single featurizer was asked)."""
-        return next(iter(self.outputs.values()))
+        return _first_output(self.outputs)
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -281,7 +291,7 @@ def featurize_file(
     """
     featurizers = as_featurizers(featurizer)
     options = {"smiles_col": smiles_col, "id_col": id_col, "standardize": standardize}
-    columns = list(columns)
+    columns = _column_list(columns)
     entries: dict[str, Path] = {}
     loaded: dict[str, FeaturizedTable] = {}
     columns_file = cached_columns = None
