@@ -130,8 +130,8 @@ def make_split(config: TrainRunConfig, table: MoleculeTable) -> Split:
 
 class MoleculeEstimator(Estimator):
     """What every molecule model shares: reading its training data, inputs in any form, the
-    prediction table, evaluation. Subclasses implement :meth:`fit`, :meth:`predict_mols` and,
-    for speed on featurised tables, :meth:`predict_table`."""
+    prediction table, evaluation. Subclasses implement :meth:`fit`, :meth:`predict_mols` and
+    :meth:`predict_table` (from a featurised table, without parsing again)."""
 
     input_kind = "molecule"
     extra_features: str | None = None
@@ -182,8 +182,8 @@ class MoleculeEstimator(Estimator):
         raise NotImplementedError
 
     def predict_table(self, table: MoleculeTable) -> Prediction:
-        """Predictions for a featurised table's molecules (default: from its SMILES)."""
-        return self.predict_mols([Chem.MolFromSmiles(s) for s in table.smiles], table.smiles)
+        """Predictions for a featurised table's molecules, from the features it carries."""
+        raise NotImplementedError
 
     def predict(self, data: Any) -> pd.DataFrame:
         """Predict molecules given as SMILES strings, a DataFrame, a file path, parsed records or
@@ -415,11 +415,7 @@ class GNNEstimator(MoleculeEstimator):
 
     def _extra(self, table: MoleculeTable) -> np.ndarray | None:
         """Raw extra features of ``table`` (read with it, else computed from its SMILES)."""
-        if not self.extra_features:
-            return None
-        if self.extra_features in table.features:
-            return table.features[self.extra_features]
-        return self._featurize_extra([Chem.MolFromSmiles(s) for s in table.smiles])
+        return table.features_of(self.extra_features) if self.extra_features else None
 
     def _featurize_extra(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
         return get_featurizer(self.extra_features).featurize_chunk(list(mols)).astype(np.float32)
