@@ -86,13 +86,9 @@ class FeaturizedChunk:
     @property
     def features(self) -> Any:
         """The first featurizer's output (the only one when a single featurizer was asked)."""
-        return _first_output(self.outputs)
-
-
-def _first_output(outputs: dict[str, Any]) -> Any:
-    if not outputs:
-        raise ValueError("no featurizer was run: only the metadata and columns were read")
-    return next(iter(outputs.values()))
+        if not self.outputs:
+            raise ValueError("no featurizer was run: only the metadata and columns were read")
+        return next(iter(self.outputs.values()))
 
 
 def featurize_raw_chunk(
@@ -181,25 +177,8 @@ def iter_featurized_chunks(
         yield from ordered_map(job, raw_chunks, executor, 2 * workers)
 
 
-@dataclass
-class FeaturizedTable:
-    """A whole featurised file: metadata of every row and features of the valid ones.
-
-    Attributes:
-        meta, valid, outputs, columns, column_names: as in :class:`FeaturizedChunk`, for the
-            whole file.
-    """
-
-    meta: pd.DataFrame
-    valid: np.ndarray
-    outputs: dict[str, Any]
-    columns: pd.DataFrame = field(default_factory=pd.DataFrame)
-    column_names: list[str] = field(default_factory=list)
-
-    @property
-    def features(self) -> Any:
-        """The first featurizer's output (the only one when a single featurizer was asked)."""
-        return _first_output(self.outputs)
+class FeaturizedTable(FeaturizedChunk):
+    """A whole featurised file: the :class:`FeaturizedChunk` fields for every row of it."""
 
     @property
     def errors(self) -> pd.DataFrame:
