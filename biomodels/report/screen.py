@@ -10,7 +10,6 @@ sample and the run's settings), after the screening: the ``screen`` verb writes 
 from __future__ import annotations
 
 import json
-import platform
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,37 +18,21 @@ import pandas as pd
 from rdkit import Chem
 from rdkit.Chem import Draw
 
-import biomodels
 from biomodels.report.html import HtmlReport
 from biomodels.report.plots import plot_histogram
 from biomodels.screen.ranking import SCORE
 from biomodels.screen.summary import ScreenSummary
+from biomodels.train.rundir import environment_info
 
 GRID_MOLECULES = 48
 """At most this many molecules are drawn per grid (the CSV files hold them all)."""
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the packages that decide a screening run's results."""
-    import numpy
-    import rdkit
-    import torch
-
-    found = {
-        "python": platform.python_version(),
-        "biomodels": biomodels.__version__,
-        "rdkit": rdkit.__version__,
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-    }
-    try:
-        import distributed
-
-        found["distributed"] = distributed.__version__
-    except ImportError:
-        pass
-    return found
+    """Versions of Python and of the packages that decide a screening run's results (those a
+    training run records in its ``environment.json``)."""
+    info = environment_info()
+    return {"python": info["python"], **{k: v for k, v in info["packages"].items() if v is not None}}
 
 
 def screen_report_path(out: str | Path) -> Path:

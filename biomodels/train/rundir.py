@@ -36,6 +36,7 @@ _PACKAGES = {
     "scikit-learn": "scikit-learn",
     "rdkit": "rdkit",
     "safetensors": "safetensors",
+    "distributed": "distributed",
 }
 
 
