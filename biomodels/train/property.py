@@ -17,7 +17,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -263,9 +263,8 @@ class MoleculeEstimator(Estimator):
         self.target_names_, self.classes_ = list(state["target_names"]), state["classes"]
 
 
+@dataclass(eq=False, repr=False)  # the constructor stores the hyperparameters, nothing else
 class GNNEstimator(MoleculeEstimator):
-    _positive = ("hidden", "depth", "ensemble", "epochs", "batch_size", "lr")
-
     """Ensemble of graph neural networks for one table's targets.
 
     Args:
@@ -281,45 +280,26 @@ class GNNEstimator(MoleculeEstimator):
         trainer_options: further :class:`~biomodels.train.trainer.TrainerConfig` fields.
     """
 
-    def __init__(
-        self,
-        encoder: str = "dmpnn",
-        hidden: int = 300,
-        depth: int = 3,
-        dropout: float = 0.0,
-        readout: str = "mean",
-        head: str = "ffn",
-        ffn_layers: int = 1,
-        batch_norm: bool = False,
-        encoder_options: dict[str, Any] | None = None,
-        extra_features: str | None = None,
-        ensemble: int = 1,
-        epochs: int = 50,
-        batch_size: int = 50,
-        lr: float = 1e-3,
-        seed: int = 0,
-        device: str = "auto",
-        progress: bool = False,
-        trainer_options: dict[str, Any] | None = None,
-    ):
-        self.encoder = encoder
-        self.hidden = hidden
-        self.depth = depth
-        self.dropout = dropout
-        self.readout = readout
-        self.head = head
-        self.ffn_layers = ffn_layers
-        self.batch_norm = batch_norm
-        self.encoder_options = encoder_options
-        self.extra_features = extra_features
-        self.ensemble = ensemble
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.seed = seed
-        self.device = device
-        self.progress = progress
-        self.trainer_options = trainer_options
+    _positive: ClassVar[tuple[str, ...]] = ("hidden", "depth", "ensemble", "epochs", "batch_size", "lr")
+
+    encoder: str = "dmpnn"
+    hidden: int = 300
+    depth: int = 3
+    dropout: float = 0.0
+    readout: str = "mean"
+    head: str = "ffn"
+    ffn_layers: int = 1
+    batch_norm: bool = False
+    encoder_options: dict[str, Any] | None = None
+    extra_features: str | None = None
+    ensemble: int = 1
+    epochs: int = 50
+    batch_size: int = 50
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "auto"
+    progress: bool = False
+    trainer_options: dict[str, Any] | None = None
 
     def check_params(self) -> None:
         super().check_params()
@@ -515,6 +495,7 @@ class GNNEstimator(MoleculeEstimator):
         self.members_ = modules
 
 
+@dataclass(eq=False, repr=False)
 class ForestEstimator(MoleculeEstimator):
     """The random forest on Morgan count fingerprints (std = spread over trees).
 
@@ -523,13 +504,12 @@ class ForestEstimator(MoleculeEstimator):
         radius, fp_size: Morgan fingerprint radius and length.
     """
 
-    _positive = ("n_estimators", "radius", "fp_size")
+    _positive: ClassVar[tuple[str, ...]] = ("n_estimators", "radius", "fp_size")
 
-    def __init__(self, n_estimators: int = 500, seed: int = 0, radius: int = 2, fp_size: int = 2048):
-        self.n_estimators = n_estimators
-        self.seed = seed
-        self.radius = radius
-        self.fp_size = fp_size
+    n_estimators: int = 500
+    seed: int = 0
+    radius: int = 2
+    fp_size: int = 2048
 
     def _forest(self, task: str) -> RandomForestBaseline:
         return RandomForestBaseline(
