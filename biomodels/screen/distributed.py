@@ -72,6 +72,15 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (mallo
 _MMAP_THRESHOLD = 32 << 20  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit systems
 _allocator_tuned = False
 
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # see "Worker memory allocator"
+    "distributed.worker.profile.enabled": False,  # a stack sample of the task thread every 10 ms
+}
+"""Dask settings of the local cluster's workers (a nanny hands its config to its worker)."""
+TASKS_PER_WORKER = 4
+"""Ranges in flight per worker: results come back in input order, so a worker that finished its
+ranges early waits for the oldest one unless it holds more; the frames are small."""
+
 
 def tune_allocator() -> bool:
     """Undo a fixed ``MALLOC_TRIM_THRESHOLD_`` in this process (once); True when it did.
@@ -124,7 +133,7 @@ def dask_client(scheduler: str, workers: int = 0) -> Iterator[Client]:
 
         n_workers = workers or os.cpu_count() or 1
         with (
-            dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}),
+            dask.config.set(LOCAL_CLUSTER_CONFIG),
             LocalCluster(
                 n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster,
@@ -158,7 +167,8 @@ def iter_cluster_chunks(
     with dask_client(config.scheduler, config.workers) as client:
         n_workers = max(len(client.scheduler_info()["workers"]), 1)
         executor = client.get_executor(pure=False)
-        results = map_with_models(AllocatorTuned(job), items, models, n_workers, executor)
+        window = TASKS_PER_WORKER * n_workers // 2  # map_with_models keeps 2 * workers in flight
+        results = map_with_models(AllocatorTuned(job), items, models, window, executor)
         offset, following = 0, 0
         for index, frame in results:
             offset += sum(committed[j] for j in range(following, index))

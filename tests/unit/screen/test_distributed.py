@@ -42,18 +42,20 @@ def test_local_cluster_equals_single_process(run_a, run_b, library, tmp_path):
     assert not [c for c in children if "resource_tracker" not in c]  # the cluster's processes are gone
 
 
-def _trim_threshold() -> str | None:
+def _worker_settings() -> tuple[str | None, bool]:
     import os
 
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
 
 
-def test_local_workers_keep_the_adaptive_malloc_thresholds():
+def test_local_workers_keep_the_adaptive_malloc_thresholds_and_do_not_profile():
     """The nanny's fixed trim threshold makes every large tensor an mmap: about 1.5x the CPU."""
     from biomodels.screen.distributed import dask_client
 
     with dask_client("local", workers=1) as client:
-        assert list(client.run(_trim_threshold).values()) == [None]
+        assert list(client.run(_worker_settings).values()) == [(None, False)]
 
 
 def test_tune_allocator_resets_a_fixed_trim_threshold_once():
