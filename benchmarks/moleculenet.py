@@ -94,21 +94,40 @@ def cold_cache(folder: Path) -> Iterator[None]:
             os.environ["BIOMODELS_CACHE_DIR"] = before
 
 
-def valid_molecules(run_dir: Path, split: Any, targets: Sequence[str]) -> pd.DataFrame:
+def run_split(run_dir: Path) -> dict[str, np.ndarray]:
+    """The run's ``splits.json``: train / val / test indices into its valid molecules."""
+    split = json.loads((run_dir / "splits.json").read_text())
+    return {name: np.asarray(split.get(name, []), dtype=np.int64) for name in ("train", "val", "test")}
+
+
+def truth_and_prediction(frame: pd.DataFrame, targets: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The truth and prediction columns of a run's ``predictions_<partition>.csv``.
+
+    Truth is ``<target>_true`` and the prediction ``<target>``, or (older runs) truth ``<target>``
+    and the prediction ``<target>_pred``.
+    """
+    if all(f"{t}_true" in frame for t in targets):
+        return [f"{t}_true" for t in targets], list(targets)
+    return list(targets), [f"{t}_pred" for t in targets]
+
+
+def valid_molecules(run_dir: Path, split: dict[str, np.ndarray], targets: Sequence[str]) -> pd.DataFrame:
     """The run's valid molecules in the order its split indexes them: ``row, smiles`` and targets.
 
     Rebuilt from the run's ``predictions_{train,val,test}.csv``: row ``k`` of a partition's file
-    is molecule ``split.<partition>[k]``, and ``row`` is its record in the data file.
+    is molecule ``split[partition][k]``, and ``row`` is its record in the data file.
     """
     parts = []
     for name in ("train", "val", "test"):
-        indices = np.asarray(getattr(split, name))
+        indices = split[name]
         if not len(indices):
             continue
         frame = pd.read_csv(run_dir / f"predictions_{name}.csv")
         if len(frame) != len(indices):
             raise ValueError(f"predictions_{name}.csv has {len(frame)} rows for {len(indices)} indices")
-        parts.append(frame[["row", "smiles", *targets]].set_index(pd.Index(indices)))
+        truth, _ = truth_and_prediction(frame, targets)
+        part = frame[["row", "smiles", *truth]].set_axis(["row", "smiles", *targets], axis=1)
+        parts.append(part.set_index(pd.Index(indices)))
     valid = pd.concat(parts).sort_index()
     if not np.array_equal(valid.index.to_numpy(), np.arange(len(valid))):
         raise ValueError("the split does not cover the valid molecules 0..n-1")
@@ -123,14 +142,14 @@ def score(task: str, metric: str, truth: np.ndarray, prediction: np.ndarray) -> 
 def score_ours(run_dir: Path, targets: Sequence[str], task: str, metric: str) -> float:
     """Our test metric, from the run's ``predictions_test.csv``."""
     frame = pd.read_csv(run_dir / "predictions_test.csv")
-    truth = frame[list(targets)].to_numpy(float)
-    return score(task, metric, truth, frame[[f"{t}_pred" for t in targets]].to_numpy(float))
+    truth, prediction = truth_and_prediction(frame, targets)
+    return score(task, metric, frame[truth].to_numpy(float), frame[prediction].to_numpy(float))
 
 
 def run_chemprop(
     executable: Path,
     valid: pd.DataFrame,
-    split: Any,
+    split: dict[str, np.ndarray],
     targets: Sequence[str],
     task: str,
     metric: str,
@@ -144,9 +163,7 @@ def run_chemprop(
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "data.csv"
     valid[["smiles", *targets]].to_csv(data, index=False)
-    splits = peers.write_splits_file(
-        folder / "splits.json", [{name: getattr(split, name) for name in ("train", "val", "test")}]
-    )
+    splits = peers.write_splits_file(folder / "splits.json", [split])
     command = peers.chemprop_train_command(
         executable,
         data,
@@ -161,7 +178,7 @@ def run_chemprop(
     env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)} if threads else None
     timed = peers.run_timed(command, folder / "chemprop.log", env=env)
     predictions = peers.chemprop_test_predictions(folder / "out")
-    test = np.asarray(split.test)
+    test = split["test"]
     expected = valid["smiles"].to_numpy()[test]
     if len(predictions) != len(test) or not (predictions["smiles"].to_numpy() == expected).all():
         raise ValueError("chemprop's test predictions are not the split's test molecules in order")
@@ -225,11 +242,12 @@ def run_accuracy(
                             "chemprop": None,
                         }
                         if chemprop is not None and model == "dmpnn":
-                            valid = valid_molecules(Path(result.run_dir), result.split, targets)
+                            split_indices = run_split(Path(result.run_dir))
+                            valid = valid_molecules(Path(result.run_dir), split_indices, targets)
                             row["chemprop"] = run_chemprop(
                                 chemprop,
                                 valid,
-                                result.split,
+                                split_indices,
                                 targets,
                                 task,
                                 metric,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -78,19 +78,28 @@ def test_train_command_uses_our_split_seed_and_epochs(peers, tmp_path):
     assert " ".join(short).endswith("--warmup-epochs 0")
 
 
-def test_valid_molecules_follow_the_split(moleculenet, tmp_path):
-    split = SimpleNamespace(train=np.array([0, 3]), val=np.array([2]), test=np.array([1]))
+@pytest.mark.parametrize("layout", ["truth_pred", "true_prediction"])
+def test_valid_molecules_follow_the_split(moleculenet, peers, tmp_path, layout):
+    split = {"train": np.array([0, 3]), "val": np.array([2]), "test": np.array([1])}
+    peers.write_splits_file(tmp_path / "splits.json", [split])
+    (tmp_path / "splits.json").write_text(
+        json.dumps({"method": "random", **json.loads((tmp_path / "splits.json").read_text())[0]})
+    )
     smiles = ["C", "CC", "CCC", "CCCC"]
     rows = [0, 2, 3, 5]  # file records; 1 and 4 were invalid
-    for name in ("train", "val", "test"):
-        idx = getattr(split, name)
-        pd.DataFrame(
-            {"row": [rows[i] for i in idx], "id": idx, "smiles": [smiles[i] for i in idx], "y": idx * 1.5,
-             "y_pred": 0.0, "y_std": 0.0}
-        ).to_csv(tmp_path / f"predictions_{name}.csv", index=False)  # fmt: skip
-    valid = moleculenet.valid_molecules(tmp_path, split, ["y"])
+    for name, idx in split.items():
+        frame = pd.DataFrame({"row": [rows[i] for i in idx], "id": idx, "smiles": [smiles[i] for i in idx]})
+        if layout == "truth_pred":  # truth under the target's name, prediction as <target>_pred
+            frame["y"], frame["y_pred"] = idx * 1.5, 0.5
+        else:  # truth as <target>_true, prediction under the target's name
+            frame["y_true"], frame["y"] = idx * 1.5, 0.5
+        frame.to_csv(tmp_path / f"predictions_{name}.csv", index=False)
+    read = moleculenet.run_split(tmp_path)
+    assert {k: v.tolist() for k, v in read.items()} == {k: v.tolist() for k, v in split.items()}
+    valid = moleculenet.valid_molecules(tmp_path, read, ["y"])
     assert valid["smiles"].tolist() == smiles and valid["row"].tolist() == rows
     assert valid["y"].tolist() == [0.0, 1.5, 3.0, 4.5]
+    assert moleculenet.score_ours(tmp_path, ["y"], "regression", "rmse") == pytest.approx(1.0)
 
 
 def _row(value, seed, peer=None):
