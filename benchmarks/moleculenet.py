@@ -235,6 +235,8 @@ def run_accuracy(
                             "model": model,
                             "split": split,
                             "seed": seed,
+                            "epochs": args.epochs,
+                            "params": params,
                             "metric": metric,
                             "value": value,
                             "seconds": result.seconds,
@@ -272,9 +274,17 @@ def summarise(results: list[dict]) -> list[dict]:
     """Per (data set, model, split): both tools' mean and std, the paired difference, the wins."""
     groups: dict[tuple, list[dict]] = {}
     for row in results:
-        groups.setdefault((row["dataset"], row["model"], row["split"], row["metric"]), []).append(row)
+        key = (
+            row["dataset"],
+            row["model"],
+            row["split"],
+            row["metric"],
+            row.get("epochs"),
+            str(row.get("params")),
+        )
+        groups.setdefault(key, []).append(row)
     summary = []
-    for (dataset, model, split, metric), rows in groups.items():
+    for (dataset, model, split, metric, _, _), rows in groups.items():
         ours = np.array([r["value"] for r in rows])
         entry: dict[str, Any] = {
             "dataset": dataset,
@@ -285,6 +295,7 @@ def summarise(results: list[dict]) -> list[dict]:
             "ours_mean": float(ours.mean()),
             "ours_std": float(ours.std()),
             "ours_seconds": float(np.mean([r["seconds"] for r in rows])),
+            "ours_cpu_seconds": float(np.mean([r["cpu_seconds"] for r in rows])),
             "chemprop_seeds": 0,
         }
         paired = [r for r in rows if r.get("chemprop")]
@@ -300,6 +311,11 @@ def summarise(results: list[dict]) -> list[dict]:
                 difference_mean=float(difference.mean()),
                 ours_better=int(better.sum()),
                 chemprop_seconds=float(np.mean([r["chemprop"]["seconds"] for r in paired])),
+                chemprop_cpu_seconds=float(np.mean([r["chemprop"]["cpu_seconds"] for r in paired])),
+                cpu_ratio=float(
+                    np.sum([r["chemprop"]["cpu_seconds"] for r in paired])
+                    / np.sum([r["cpu_seconds"] for r in paired])
+                ),
                 speed_ratio=float(
                     np.sum([r["chemprop"]["seconds"] for r in paired])
                     / np.sum([r["seconds"] for r in paired])
@@ -323,6 +339,9 @@ TABLE_COLUMNS = (
     "ours s/run",
     "chemprop s/run",
     "chemprop s / ours s",
+    "ours CPU s/run",
+    "chemprop CPU s/run",
+    "chemprop CPU / ours CPU",
 )
 
 
@@ -355,6 +374,9 @@ def table_rows(summary: list[dict]) -> list[list[str]]:
                 f"{entry['ours_seconds']:.0f}",
                 peers.peer_text(entry.get("chemprop_seconds"), "{:.0f}"),
                 peers.peer_text(entry.get("speed_ratio"), "{:.2f}"),
+                f"{entry['ours_cpu_seconds']:.0f}",
+                peers.peer_text(entry.get("chemprop_cpu_seconds"), "{:.0f}"),
+                peers.peer_text(entry.get("cpu_ratio"), "{:.2f}"),
             ]
         )
     return rows
@@ -369,7 +391,7 @@ def markdown_table(summary: list[dict]) -> str:
 def accuracy_table(summary: list[dict], startup: float | None = None) -> Table:
     title = "MoleculeNet test metrics (mean +- std over seeds, 80/10/10), chemprop on the same splits"
     if startup is not None:
-        title += f"; chemprop start-up {startup:.1f} s is inside its s/run"
+        title += f"; chemprop's start-up ({startup:.1f} s) is inside its s/run"
     table = Table(title=title)
     for column in TABLE_COLUMNS:
         table.add_column(column)
@@ -477,9 +499,23 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=None, help="keep run directories here")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--summarise",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="only print the tables of runs saved by --json (rows of several files pooled)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     console = Console(width=None if sys.stdout.isatty() else 200)
+    if args.summarise:
+        saved = [json.loads(path.read_text()) for path in args.summarise]
+        summary = summarise([row for output in saved for row in output.get("accuracy", [])])
+        startups = [o["chemprop"]["startup_seconds"] for o in saved if o.get("chemprop")]
+        console.print(accuracy_table(summary, max(startups) if startups else None))
+        print(markdown_table(summary), flush=True)
+        return
     chemprop = peers.find_chemprop(args.chemprop, args.peer)
     output: dict = {"options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
     if chemprop is None:
