@@ -1,4 +1,4 @@
-"""MoleculeNet accuracy and training-speed benchmark.
+"""MoleculeNet accuracy and training speed, with chemprop run on the same splits in the same run.
 
 Usage (the figures quoted in the README)::
 
@@ -7,26 +7,47 @@ Usage (the figures quoted in the README)::
     python benchmarks/moleculenet.py --speed-only
 
 Each (data set, model, split, seed) is one :func:`biomodels.train.run.train_run` on an 80/10/10
-split; the table shows the test metric as mean +- std over seeds. ``--speed`` times a D-MPNN
-(hidden 300, depth 3) for 50 epochs on ESOL and reports training and prediction molecules/s.
-If chemprop is importable its D-MPNN is timed on the same split for the ratio.
+split. With ``--peer chemprop`` (the default) and a chemprop 2.x executable (``--chemprop PATH``,
+else ``$BIOMODELS_CHEMPROP``, else ``../.peer-chemprop/bin/chemprop``), every D-MPNN run is
+followed by ``chemprop train`` on the same valid molecules, with our split written as its
+``--splits-file``, the same seed and epochs, and chemprop's defaults otherwise (``--chemprop-args``
+adds options). Both test metrics are computed here, by the same function, from the test-row
+predictions each tool wrote (ours: ``predictions_test.csv``; chemprop: ``test_predictions.csv``).
+Wall time is that of our :func:`train_run` (featurisation, with an empty feature cache, training,
+evaluation, saving) and of the whole ``chemprop train`` command; chemprop's start-up (its
+``train --help``) is timed once and printed, so the reader can take it off.
+
+The table shows per data set: ours and chemprop's test metric as mean +- std over seeds, the paired
+difference (ours - chemprop) and in how many seeds ours was better, and the seconds per run.
+Without chemprop the peer's columns say "not measured". ``--speed`` times the whole
+``biomodels train`` command (defaults, 50 epochs, seed 0) on ESOL against the whole
+``chemprop train`` command on the same split file, for the training-time ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import resource
+import shlex
+import sys
 import tempfile
-import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
-from rdkit import Chem
 from rich.console import Console
 from rich.table import Table
 
-from biomodels.train.run import TrainRunConfig, train_run
+from biomodels.train.metrics import compute_metrics
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402  (benchmarks/peers.py, beside this script)
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "molnet"
 TOX21_TASKS = [
@@ -44,11 +65,12 @@ TOX21_TASKS = [
     "SR-p53",
 ]
 DATASETS = {
-    "esol": ("esol.csv", ["logp"], "rmse"),
-    "freesolv": ("freesolv.csv", ["freesolv"], "rmse"),
-    "bbbp": ("bbbp.csv", ["p_np"], "roc_auc"),
-    "tox21": ("tox21.csv", TOX21_TASKS, "roc_auc"),
+    "esol": ("esol.csv", ["logp"], "rmse", "regression"),
+    "freesolv": ("freesolv.csv", ["freesolv"], "rmse", "regression"),
+    "bbbp": ("bbbp.csv", ["p_np"], "roc_auc", "binary"),
+    "tox21": ("tox21.csv", TOX21_TASKS, "roc_auc", "binary"),
 }
+LOWER_IS_BETTER = {"rmse", "mae"}
 BARS = {
     ("esol", "random"): 0.60,
     ("freesolv", "random"): 1.15,
@@ -57,116 +79,374 @@ BARS = {
 }
 
 
-def run_accuracy(args: argparse.Namespace, console: Console) -> list[dict]:
-    results = []
+@contextlib.contextmanager
+def cold_cache(folder: Path) -> Iterator[None]:
+    """Featurise into an empty cache inside: every run pays for its featurisation, as chemprop's."""
+    before = os.environ.get("BIOMODELS_CACHE_DIR")
+    os.environ["BIOMODELS_CACHE_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("BIOMODELS_CACHE_DIR", None)
+        else:
+            os.environ["BIOMODELS_CACHE_DIR"] = before
+
+
+def run_split(run_dir: Path) -> dict[str, np.ndarray]:
+    """The run's ``splits.json``: train / val / test indices into its valid molecules."""
+    split = json.loads((run_dir / "splits.json").read_text())
+    return {name: np.asarray(split.get(name, []), dtype=np.int64) for name in ("train", "val", "test")}
+
+
+def truth_and_prediction(frame: pd.DataFrame, targets: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The truth and prediction columns of a run's ``predictions_<partition>.csv``.
+
+    Truth is ``<target>_true`` and the prediction ``<target>``, or (older runs) truth ``<target>``
+    and the prediction ``<target>_pred``.
+    """
+    if all(f"{t}_true" in frame for t in targets):
+        return [f"{t}_true" for t in targets], list(targets)
+    return list(targets), [f"{t}_pred" for t in targets]
+
+
+def valid_molecules(run_dir: Path, split: dict[str, np.ndarray], targets: Sequence[str]) -> pd.DataFrame:
+    """The run's valid molecules in the order its split indexes them: ``row, smiles`` and targets.
+
+    Rebuilt from the run's ``predictions_{train,val,test}.csv``: row ``k`` of a partition's file
+    is molecule ``split[partition][k]``, and ``row`` is its record in the data file.
+    """
+    parts = []
+    for name in ("train", "val", "test"):
+        indices = split[name]
+        if not len(indices):
+            continue
+        frame = pd.read_csv(run_dir / f"predictions_{name}.csv")
+        if len(frame) != len(indices):
+            raise ValueError(f"predictions_{name}.csv has {len(frame)} rows for {len(indices)} indices")
+        truth, _ = truth_and_prediction(frame, targets)
+        part = frame[["row", "smiles", *truth]].set_axis(["row", "smiles", *targets], axis=1)
+        parts.append(part.set_index(pd.Index(indices)))
+    valid = pd.concat(parts).sort_index()
+    if not np.array_equal(valid.index.to_numpy(), np.arange(len(valid))):
+        raise ValueError("the split does not cover the valid molecules 0..n-1")
+    return valid.reset_index(drop=True)
+
+
+def score(task: str, metric: str, truth: np.ndarray, prediction: np.ndarray) -> float:
+    """The mean test metric over tasks; the same function scores ours and chemprop's predictions."""
+    return float(compute_metrics(task, truth, prediction)["mean"][metric])
+
+
+def score_ours(run_dir: Path, targets: Sequence[str], task: str, metric: str) -> float:
+    """Our test metric, from the run's ``predictions_test.csv``."""
+    frame = pd.read_csv(run_dir / "predictions_test.csv")
+    truth, prediction = truth_and_prediction(frame, targets)
+    return score(task, metric, frame[truth].to_numpy(float), frame[prediction].to_numpy(float))
+
+
+def run_chemprop(
+    executable: Path,
+    valid: pd.DataFrame,
+    split: dict[str, np.ndarray],
+    targets: Sequence[str],
+    task: str,
+    metric: str,
+    seed: int,
+    epochs: int,
+    folder: Path,
+    extra_args: Sequence[str] = (),
+    threads: int | None = None,
+) -> dict:
+    """``chemprop train`` on the same valid molecules and split; its test metric, scored here."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "data.csv"
+    valid[["smiles", *targets]].to_csv(data, index=False)
+    splits = peers.write_splits_file(folder / "splits.json", [split])
+    command = peers.chemprop_train_command(
+        executable,
+        data,
+        targets,
+        folder / "out",
+        task=task,
+        splits_file=splits,
+        seed=seed,
+        epochs=epochs,
+        extra_args=extra_args,
+    )
+    env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)} if threads else None
+    timed = peers.run_timed(command, folder / "chemprop.log", env=env)
+    predictions = peers.chemprop_test_predictions(folder / "out")
+    test = split["test"]
+    expected = valid["smiles"].to_numpy()[test]
+    if len(predictions) != len(test) or not (predictions["smiles"].to_numpy() == expected).all():
+        raise ValueError("chemprop's test predictions are not the split's test molecules in order")
+    truth = valid[list(targets)].to_numpy(float)[test]
+    value = score(task, metric, truth, predictions[list(targets)].to_numpy(float))
+    return {"value": value, "seconds": timed.seconds, "cpu_seconds": timed.cpu_seconds}
+
+
+def _cpu_self() -> float:
+    """CPU seconds of this process and of its reaped children (featurisation pool workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_accuracy(
+    args: argparse.Namespace, console: Console, chemprop: Path | None, output: dict
+) -> list[dict]:
+    results = output.setdefault("accuracy", [])
+    params: dict[str, Any] = {}
+    if args.extra_features:
+        params["extra_features"] = args.extra_features
+    if args.ensemble != 1:
+        params["ensemble"] = args.ensemble
+    if args.dropout:
+        params["dropout"] = args.dropout
     for dataset in args.datasets.split(","):
-        file, targets, metric = DATASETS[dataset]
+        file, targets, metric, task = DATASETS[dataset]
         for model in args.models.split(","):
             for split in args.splits.split(","):
                 for seed in range(args.seeds):
-                    config = TrainRunConfig(
-                        data=str(DATA / file),
-                        targets=targets,
-                        model=model,
-                        split=split,
-                        epochs=args.epochs,
-                        seed=seed,
-                        extra_features=args.extra_features or None,
-                        ensemble=args.ensemble,
-                        dropout=args.dropout,
-                    )
+                    name = f"{dataset}-{model}-{split}-{seed}"
                     with tempfile.TemporaryDirectory() as tmp:
-                        result = train_run(
-                            config, Path(args.runs or tmp) / f"{dataset}-{model}-{split}-{seed}"
-                        )
-                    value = result.metrics["test"]["mean"][metric]
-                    results.append(
-                        {
+                        run_dir = Path(args.runs or tmp) / name
+                        cpu = _cpu_self()
+                        with cold_cache(Path(tmp) / "cache"):
+                            result = peers.train_ours(
+                                DATA / file,
+                                targets,
+                                run_dir,
+                                model=model,
+                                split=split,
+                                seed=seed,
+                                epochs=args.epochs,
+                                params=params,
+                            )
+                        cpu = _cpu_self() - cpu
+                        value = score_ours(Path(result.run_dir), targets, task, metric)
+                        reported = result.metrics["test"]["mean"][metric]
+                        if not np.isclose(value, reported, rtol=1e-4, equal_nan=True):
+                            console.print(
+                                f"[red]{name}: test {metric} {value} from the file, {reported} reported"
+                            )
+                        row = {
                             "dataset": dataset,
                             "model": model,
                             "split": split,
                             "seed": seed,
+                            "epochs": args.epochs,
+                            "params": params,
                             "metric": metric,
                             "value": value,
                             "seconds": result.seconds,
+                            "cpu_seconds": cpu,
+                            "chemprop": None,
                         }
-                    )
+                        if chemprop is not None and model == "dmpnn":
+                            split_indices = run_split(Path(result.run_dir))
+                            valid = valid_molecules(Path(result.run_dir), split_indices, targets)
+                            row["chemprop"] = run_chemprop(
+                                chemprop,
+                                valid,
+                                split_indices,
+                                targets,
+                                task,
+                                metric,
+                                seed,
+                                args.epochs,
+                                Path(args.runs or tmp) / f"{name}-chemprop",
+                                args.chemprop_args,
+                                args.threads,
+                            )
+                    results.append(row)
+                    peer = row["chemprop"]
                     console.print(
-                        f"{dataset} {model} {split} seed {seed}: {metric} {value:.4f} "
-                        f"({result.seconds:.0f} s)"
+                        f"{name}: {metric} ours {value:.4f} ({result.seconds:.0f} s), chemprop "
+                        + (f"{peer['value']:.4f} ({peer['seconds']:.0f} s)" if peer else peers.NOT_MEASURED)
                     )
                     if args.json:
-                        args.json.write_text(json.dumps({"accuracy": results}, indent=2))
+                        args.json.write_text(json.dumps(output, indent=2))
     return results
 
 
-def accuracy_table(results: list[dict]) -> Table:
-    table = Table(title="MoleculeNet test metrics (mean +- std over seeds, 80/10/10)")
-    for column in ("data set", "model", "split", "metric", "mean +- std", "seeds", "bar", "s/run"):
-        table.add_column(column)
+def summarise(results: list[dict]) -> list[dict]:
+    """Per (data set, model, split): both tools' mean and std, the paired difference, the wins."""
     groups: dict[tuple, list[dict]] = {}
     for row in results:
-        groups.setdefault((row["dataset"], row["model"], row["split"], row["metric"]), []).append(row)
-    for (dataset, model, split, metric), rows in groups.items():
-        values = np.array([r["value"] for r in rows])
-        bar = BARS.get((dataset, split))
+        key = (
+            row["dataset"],
+            row["model"],
+            row["split"],
+            row["metric"],
+            row.get("epochs"),
+            str(row.get("params")),
+        )
+        groups.setdefault(key, []).append(row)
+    summary = []
+    for (dataset, model, split, metric, _, _), rows in groups.items():
+        ours = np.array([r["value"] for r in rows])
+        entry: dict[str, Any] = {
+            "dataset": dataset,
+            "model": model,
+            "split": split,
+            "metric": metric,
+            "seeds": len(rows),
+            "ours_mean": float(ours.mean()),
+            "ours_std": float(ours.std()),
+            "ours_seconds": float(np.mean([r["seconds"] for r in rows])),
+            "ours_cpu_seconds": float(np.mean([r["cpu_seconds"] for r in rows])),
+            "chemprop_seeds": 0,
+        }
+        paired = [r for r in rows if r.get("chemprop")]
+        if paired:
+            mine = np.array([r["value"] for r in paired])
+            theirs = np.array([r["chemprop"]["value"] for r in paired])
+            difference = mine - theirs
+            better = difference < 0 if metric in LOWER_IS_BETTER else difference > 0
+            entry.update(
+                chemprop_seeds=len(paired),
+                chemprop_mean=float(theirs.mean()),
+                chemprop_std=float(theirs.std()),
+                difference_mean=float(difference.mean()),
+                ours_better=int(better.sum()),
+                chemprop_seconds=float(np.mean([r["chemprop"]["seconds"] for r in paired])),
+                chemprop_cpu_seconds=float(np.mean([r["chemprop"]["cpu_seconds"] for r in paired])),
+                cpu_ratio=float(
+                    np.sum([r["chemprop"]["cpu_seconds"] for r in paired])
+                    / np.sum([r["cpu_seconds"] for r in paired])
+                ),
+                speed_ratio=float(
+                    np.sum([r["chemprop"]["seconds"] for r in paired])
+                    / np.sum([r["seconds"] for r in paired])
+                ),
+            )
+        summary.append(entry)
+    return summary
+
+
+TABLE_COLUMNS = (
+    "data set",
+    "model",
+    "split",
+    "metric",
+    "seeds",
+    "ours",
+    "chemprop",
+    "ours - chemprop",
+    "ours better",
+    "bar",
+    "ours s/run",
+    "chemprop s/run",
+    "chemprop s / ours s",
+    "ours CPU s/run",
+    "chemprop CPU s/run",
+    "chemprop CPU / ours CPU",
+)
+
+
+def table_rows(summary: list[dict]) -> list[list[str]]:
+    """One row of text per summary entry; the peer's cells say "not measured" when it did not run."""
+    rows = []
+    for entry in summary:
+        metric, paired = entry["metric"], entry["chemprop_seeds"] > 0
+        bar = BARS.get((entry["dataset"], entry["split"]))
         if bar is None:
             bar_text = ""
         else:
-            met = values.mean() <= bar if metric == "rmse" else values.mean() >= bar
-            bar_text = f"{'<=' if metric == 'rmse' else '>='} {bar} {'ok' if met else 'MISSED'}"
-        table.add_row(
-            dataset,
-            model,
-            split,
-            metric,
-            f"{values.mean():.3f} +- {values.std():.3f}",
-            str(len(rows)),
-            bar_text,
-            f"{np.mean([r['seconds'] for r in rows]):.0f}",
+            lower = metric in LOWER_IS_BETTER
+            met = entry["ours_mean"] <= bar if lower else entry["ours_mean"] >= bar
+            bar_text = f"{'<=' if lower else '>='} {bar} {'ok' if met else 'MISSED'}"
+        rows.append(
+            [
+                entry["dataset"],
+                entry["model"],
+                entry["split"],
+                metric,
+                str(entry["seeds"]),
+                f"{entry['ours_mean']:.3f} +- {entry['ours_std']:.3f}",
+                f"{entry['chemprop_mean']:.3f} +- {entry['chemprop_std']:.3f}"
+                if paired
+                else peers.NOT_MEASURED,
+                f"{entry['difference_mean']:+.3f}" if paired else peers.NOT_MEASURED,
+                f"{entry['ours_better']}/{entry['chemprop_seeds']}" if paired else peers.NOT_MEASURED,
+                bar_text,
+                f"{entry['ours_seconds']:.0f}",
+                peers.peer_text(entry.get("chemprop_seconds"), "{:.0f}"),
+                peers.peer_text(entry.get("speed_ratio"), "{:.2f}"),
+                f"{entry['ours_cpu_seconds']:.0f}",
+                peers.peer_text(entry.get("chemprop_cpu_seconds"), "{:.0f}"),
+                peers.peer_text(entry.get("cpu_ratio"), "{:.2f}"),
+            ]
         )
+    return rows
+
+
+def markdown_table(summary: list[dict]) -> str:
+    """The comparison as a Markdown table (for the README)."""
+    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in table_rows(summary)])
+
+
+def accuracy_table(summary: list[dict], startup: float | None = None) -> Table:
+    title = "MoleculeNet test metrics (mean +- std over seeds, 80/10/10), chemprop on the same splits"
+    if startup is not None:
+        title += f"; chemprop's start-up ({startup:.1f} s) is inside its s/run"
+    table = Table(title=title)
+    for column in TABLE_COLUMNS:
+        table.add_column(column)
+    for row in table_rows(summary):
+        table.add_row(*row)
     return table
 
 
-def run_speed(console: Console) -> dict:
-    """D-MPNN 300/3, 50 epochs on ESOL: wall time, training and prediction molecules/s."""
-    from biomodels.train.predictor import GNNPredictor
-
-    from biomodels.data.dataset import MoleculeTable
+def run_speed(console: Console, chemprop: Path | None, args: argparse.Namespace) -> dict:
+    """Whole-command training wall time on ESOL, 50 epochs, seed 0, the same split file for both:
+    ``biomodels train`` (defaults, start-up, featurisation, run directory and plots included)
+    against ``chemprop train`` (its defaults), in this run, one after the other."""
     from biomodels.data.splits import random_split
-    from biomodels.models.property import ModelConfig
-    from biomodels.train.trainer import TrainerConfig
 
-    table = MoleculeTable.from_file(DATA / "esol.csv", "logp")
-    split = random_split(len(table), seed=0)
-    predictor = GNNPredictor(
-        ModelConfig(encoder="dmpnn", hidden=300, depth=3), TrainerConfig(epochs=50, device="cpu")
-    )
-    started = time.perf_counter()
-    predictor.fit(table, split)
-    fit_seconds = time.perf_counter() - started
-    mols = [Chem.MolFromSmiles(s) for s in table.smiles]
-    started = time.perf_counter()
-    predictor.predict_mols(mols, table.smiles)
-    predict_seconds = time.perf_counter() - started
-    speed = {
-        "fit_seconds_50_epochs": fit_seconds,
-        "train_mol_per_s": len(split.train) * 50 / fit_seconds,
-        "predict_mol_per_s": len(mols) / predict_seconds,
-        "chemprop_reference_seconds": 110.0,
-    }
-    try:
-        import chemprop  # noqa: F401
-    except ImportError:
-        console.print("chemprop not installed: using the issue's measured reference (about 110 s)")
-    table_out = Table(title="D-MPNN (hidden 300, depth 3) on ESOL, 50 epochs, CPU")
-    for column in ("wall s", "vs chemprop 110 s", "train mol/s", "predict mol/s (featurise incl.)"):
+    epochs, data = 50, DATA / "esol.csv"  # every ESOL SMILES parses, so file rows are the indices
+    split = random_split(len(pd.read_csv(data)), seed=0)
+    speed: dict[str, Any] = {"epochs": epochs, "chemprop_seconds": None}
+    env = {"OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        splits = peers.write_splits_file(
+            folder / "splits.json", [{p: getattr(split, p) for p in ("train", "val", "test")}]
+        )
+        ours = [
+            sys.executable,
+            "-m",
+            "biomodels.cli.main",
+            "train",
+            data,
+            "--target",
+            "logp",
+            "--out",
+            folder / "ours",
+        ]
+        ours += ["--epochs", str(epochs), "--seed", "0", "--split-file", splits]
+        with cold_cache(folder / "cache"):
+            timed = peers.run_timed(ours, folder / "ours.log", env=env)
+        speed.update(seconds=timed.seconds, cpu_seconds=timed.cpu_seconds)
+        if chemprop is not None:
+            command = peers.chemprop_train_command(
+                chemprop, data, ["logp"], folder / "chemprop", splits_file=splits, seed=0, epochs=epochs,
+                extra_args=["--accelerator", "cpu", *args.chemprop_args],
+            )  # fmt: skip
+            peer = peers.run_timed(command, folder / "chemprop.log", env=env)
+            speed.update(chemprop_seconds=peer.seconds, chemprop_cpu_seconds=peer.cpu_seconds)
+    ratio = speed["seconds"] / speed["chemprop_seconds"] if speed["chemprop_seconds"] else None
+    speed["ours_over_chemprop"] = ratio
+    table_out = Table(title=f"ESOL training, {epochs} epochs, seed 0, same split file, whole commands, CPU")
+    for column in ("biomodels train s", "chemprop train s", "biomodels / chemprop", "CPU s ours / chemprop"):
         table_out.add_column(column)
     table_out.add_row(
-        f"{fit_seconds:.1f}",
-        f"{110.0 / fit_seconds:.2f}x faster",
-        f"{speed['train_mol_per_s']:,.0f}",
-        f"{speed['predict_mol_per_s']:,.0f}",
+        f"{speed['seconds']:.1f}",
+        peers.peer_text(speed["chemprop_seconds"], "{:.1f}"),
+        peers.peer_text(ratio, "{:.2f}x"),
+        f"{speed['cpu_seconds']:.0f} / " + peers.peer_text(speed.get("chemprop_cpu_seconds"), "{:.0f}"),
     )
     console.print(table_out)
     return speed
@@ -184,24 +464,58 @@ def main() -> None:
     parser.add_argument(
         "--extra-features", default="rdkit2d", help="molecule features added to the head ('' for none)"
     )
+    parser.add_argument("--peer", choices=peers.PEERS, default="chemprop", help="peer run on the same splits")
+    parser.add_argument("--chemprop", default=None, help="chemprop executable (default: see the module doc)")
+    parser.add_argument(
+        "--chemprop-args", type=shlex.split, default=[], help="extra chemprop train options, one string"
+    )
     parser.add_argument("--speed", action="store_true", help="also run the training-speed benchmark")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--runs", type=Path, default=None, help="keep run directories here")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--summarise",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="only print the tables of runs saved by --json (rows of several files pooled)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    console = Console()
-    output: dict = {}
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    if args.summarise:
+        saved = [json.loads(path.read_text()) for path in args.summarise]
+        summary = summarise([row for output in saved for row in output.get("accuracy", [])])
+        startups = [o["chemprop"]["startup_seconds"] for o in saved if o.get("chemprop")]
+        console.print(accuracy_table(summary, max(startups) if startups else None))
+        print(markdown_table(summary), flush=True)
+        return
+    chemprop = peers.find_chemprop(args.chemprop, args.peer)
+    output: dict = {"options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    if chemprop is None:
+        console.print(f"peer {args.peer}: no chemprop executable found; its columns say not measured")
+        output["chemprop"] = None
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            startup = peers.run_timed([chemprop, "train", "--help"], Path(tmp) / "help.log").seconds
+        output["chemprop"] = {
+            "path": str(chemprop),
+            "version": peers.chemprop_version(chemprop),
+            "startup_seconds": startup,
+        }
+        console.print(f"chemprop {output['chemprop']['version']} at {chemprop} (start-up {startup:.1f} s)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
     if not args.speed_only:
-        output["accuracy"] = run_accuracy(args, console)
-        console.print(accuracy_table(output["accuracy"]))
+        run_accuracy(args, console, chemprop, output)
+        output["summary"] = summarise(output["accuracy"])
+        console.print(
+            accuracy_table(output["summary"], output["chemprop"] and output["chemprop"]["startup_seconds"])
+        )
     if args.speed or args.speed_only:
-        output["speed"] = run_speed(console)
+        output["speed"] = run_speed(console, chemprop, args)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(output, indent=2))
 
 

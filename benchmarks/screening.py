@@ -15,6 +15,15 @@ Variants:
              filter, top 100 and the HTML report;
     dask     ``score`` on a Dask LocalCluster of ``--workers`` single-threaded workers.
 
+The peer (``--peer chemprop``, the default, with the executable from ``--chemprop PATH``, else
+``$BIOMODELS_CHEMPROP``, else ``../.peer-chemprop/bin/chemprop``) is timed in the same run:
+``chemprop predict`` on the same prefix's valid molecules (parsed by RDKit, unscored rows left
+out), with chemprop's D-MPNN of the same architecture (its defaults: hidden 300, depth 3, one
+300-wide FFN layer) trained briefly by ``chemprop train`` on ESOL. It is measured like our variants
+(a subprocess tree: wall time, CPU time, peak memory), and the ``x chemprop`` column and the
+summary lines divide by that run's figure. Without chemprop they say "not measured". When both
+``score`` and ``dask`` ran, the Dask/threads throughput ratio is printed too.
+
 Example (the full set takes about an hour on 2 cores)::
 
     python benchmarks/screening.py --sizes 50000,200000 --variants score,screen,dask
@@ -25,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib.util
 import json
 import os
 import resource
@@ -38,11 +46,12 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402  (benchmarks/peers.py, beside this script)
+
 ROOT = Path(__file__).resolve().parents[1]
 MOSES = ROOT.parent / "shared" / "data" / "moses" / "train.csv.gz"
 ESOL = ROOT.parent / "shared" / "data" / "molnet" / "esol.csv"
-CHEMPROP_MOL_PER_S = 867.0
-"""chemprop predict on 200k MOSES molecules (231 s), from the issue; the bar is 5x this."""
 
 VARIANTS = {
     "score": {"properties": [], "report": False, "top": 100},
@@ -81,23 +90,27 @@ def prefix_file(n: int | None, workdir: Path) -> Path:
 
 def trained_run(workdir: Path, epochs: int) -> Path:
     """A D-MPNN (hidden 300, depth 3) trained for ``epochs`` on ESOL, reused when present."""
-    from biomodels.train.run import TrainRunConfig, train_run
-
     run = workdir / f"dmpnn300_e{epochs}"
     if not (run / "model" / "predictor.json").exists():
-        train_run(TrainRunConfig(data=str(ESOL), targets=["logp"], epochs=epochs, hidden=300, depth=3), run)
+        peers.train_ours(ESOL, ["logp"], run, epochs=epochs, params={"hidden": 300, "depth": 3})
     return run
 
 
-def measure(command: list[str], poll: float = 1.0) -> dict[str, float]:
+def measure(command: list[str], poll: float = 1.0, reports: bool = True) -> dict[str, float]:
     """Run ``command``; wall time, CPU time and the peak RSS and PSS sums over its process tree.
 
     CPU time counts every process of the tree (each reaps its children, so their times reach
     ``RUSAGE_CHILDREN`` here): on a machine shared with other work it is the fairer speed.
+    ``reports``: the command prints a JSON summary as its last line (ours do; chemprop does not).
     """
     cpu_before = _children_cpu()
     started = time.perf_counter()
-    process = psutil.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = psutil.Popen(
+        command,
+        stdout=subprocess.PIPE if reports else subprocess.DEVNULL,
+        stderr=None if reports else subprocess.DEVNULL,
+        text=True,
+    )
     peak_rss = peak_pss = 0
     while process.poll() is None:
         rss = pss = 0
@@ -109,10 +122,9 @@ def measure(command: list[str], poll: float = 1.0) -> dict[str, float]:
             rss, pss = rss + info.rss, pss + info.pss
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(poll)
-    output = process.stdout.read()
     if process.returncode:
         raise RuntimeError(f"{' '.join(command[:3])} failed with code {process.returncode}")
-    result = json.loads(output.strip().splitlines()[-1])
+    result = json.loads(process.stdout.read().strip().splitlines()[-1]) if reports else {}
     return {
         **result,
         "seconds": time.perf_counter() - started,
@@ -141,50 +153,58 @@ def run_variant(variant: str, library: Path, run: Path, workdir: Path, args: arg
     return measure([sys.executable, "-c", _RUN, json.dumps(spec)])
 
 
-def chemprop_predict(library: Path, workdir: Path) -> dict | None:
-    """``chemprop predict`` (v2 CLI) on the same rows with a 1-epoch ESOL model, if installed."""
-    if importlib.util.find_spec("chemprop") is None or shutil.which("chemprop") is None:
-        return None
-    model_dir = workdir / "chemprop_esol"
+def valid_prefix(library: Path) -> tuple[Path, int]:
+    """The library's molecules RDKit parses, as a ``SMILES`` CSV for chemprop, and their count."""
+    import pandas as pd
+    from rdkit import Chem, RDLogger
+
+    path = library.with_name(library.stem + "_valid.csv")
+    smiles = pd.read_csv(library)["SMILES"]
+    if not path.exists():
+        RDLogger.DisableLog("rdApp.*")
+        valid = smiles[[Chem.MolFromSmiles(s) is not None for s in smiles]]
+        valid.to_frame("SMILES").to_csv(path.with_suffix(".tmp"), index=False)
+        path.with_suffix(".tmp").rename(path)
+    with open(path) as handle:
+        return path, sum(1 for _ in handle) - 1
+
+
+def chemprop_model(executable: Path, workdir: Path, epochs: int) -> Path:
+    """chemprop's D-MPNN (its defaults: hidden 300, depth 3) trained ``epochs`` on ESOL, reused."""
+    model_dir = workdir / f"chemprop_esol_e{epochs}"
     if not model_dir.exists():
-        subprocess.run(
-            [
-                "chemprop",
-                "train",
-                "-i",
-                str(ESOL),
-                "-s",
-                "smiles",
-                "--target-columns",
-                "logp",
-                "--epochs",
-                "1",
-                "-o",
-                str(model_dir),
-            ],
-            check=True,
-            capture_output=True,
+        command = peers.chemprop_train_command(
+            executable, ESOL, ["logp"], model_dir.with_suffix(".tmp"), epochs=epochs
         )
-    model = next(model_dir.rglob("best*.pt"))
-    result = measure(
-        [
-            sys.executable,
-            "-c",
-            "import subprocess, sys, json; subprocess.run(sys.argv[1:], "
-            "check=True, capture_output=True); print(json.dumps({}))",
-            "chemprop",
-            "predict",
-            "-i",
-            str(library),
-            "-s",
-            "SMILES",
-            "--model-paths",
-            str(model),
-            "-o",
-            str(workdir / "chemprop_preds.csv"),
-        ]
-    )
-    return result
+        model_dir.with_suffix(".tmp").mkdir(parents=True, exist_ok=True)
+        peers.run_timed(command, workdir / "chemprop_train.log")
+        model_dir.with_suffix(".tmp").rename(model_dir)
+    return peers.chemprop_model(model_dir)
+
+
+def chemprop_predict(executable: Path, library: Path, workdir: Path, epochs: int) -> dict:
+    """``chemprop predict`` on the library's valid molecules, measured like our variants."""
+    model = chemprop_model(executable, workdir, epochs)
+    valid, rows = valid_prefix(library)
+    out = workdir / "chemprop_preds.csv"
+    command = [
+        str(executable),
+        "predict",
+        "-i",
+        str(valid),
+        "-s",
+        "SMILES",
+        "--model-paths",
+        str(model),
+        "-o",
+        str(out),
+    ]
+    result = measure(command, reports=False)
+    with open(out) as handle:
+        predicted = sum(1 for _ in handle) - 1
+    if predicted != rows:
+        raise RuntimeError(f"chemprop predicted {predicted} of {rows} molecules")
+    return {"rows": rows, "scored": predicted, **result}
 
 
 def main() -> None:
@@ -195,46 +215,93 @@ def main() -> None:
     parser.add_argument("--variants", default="score,screen,dask", help=f"of {', '.join(VARIANTS)}")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk-size", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=1, help="training epochs of both models (speed only)")
+    parser.add_argument("--peer", choices=peers.PEERS, default="chemprop", help="peer timed in the same run")
+    parser.add_argument("--chemprop", default=None, help="chemprop executable (default: see above)")
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "biomodels_screen_bench"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="measure every variant (and the peer) this many times, "
+        "interleaved; the ratios use the fastest of each (a machine shared with other work)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     run = trained_run(args.workdir, args.epochs)
+    chemprop = peers.find_chemprop(args.chemprop, args.peer)
     cores = os.cpu_count() or 1
     print(f"{cores} cores, workers={args.workers}, chunk size {args.chunk_size}, model {run}", flush=True)
+    if chemprop is None:
+        print(
+            f"peer {args.peer}: no chemprop executable found; its figures say {peers.NOT_MEASURED}",
+            flush=True,
+        )
+    else:
+        print(f"chemprop {peers.chemprop_version(chemprop)} at {chemprop}", flush=True)
     print(
-        "| rows | variant | seconds | mol/s | x chemprop 867 | CPU s | mol per CPU s | peak RSS tree (MB) "
-        "| peak PSS tree (MB) | s per 1M | core-h per 1M |\n|---|---|---|---|---|---|---|---|---|---|---|",
+        "| rows | variant | seconds | mol/s | x chemprop (this run) | CPU s | mol per CPU s "
+        "| peak RSS tree (MB) | peak PSS tree (MB) | s per 1M | core-h per 1M |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         flush=True,
     )
     results = []
     for size in args.sizes.split(","):
         library = prefix_file(None if size == "full" else int(size), args.workdir)
-        for variant in args.variants.split(","):
-            measured = run_variant(variant, library, run, args.workdir, args)
-            results.append({"size": size, "variant": variant, **measured})
-            _print_row(results[-1], cores)
-        chemprop = chemprop_predict(library, args.workdir)
-        if chemprop is None:
-            print(f"| {size} | chemprop predict | chemprop not installed | | | | | | | | |", flush=True)
-        else:
-            with open(library) as handle:
-                rows = sum(1 for _ in handle) - 1
-            results.append({"size": size, "variant": "chemprop", "rows": rows, **chemprop})
-            _print_row(results[-1], cores)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        best: dict[str, dict] = {}  # the fastest of the repeats, per variant
+        for repeat in range(args.repeats):
+            if chemprop is not None:
+                measured = chemprop_predict(chemprop, library, args.workdir, args.epochs)
+                results.append({"size": size, "variant": "chemprop predict", "repeat": repeat, **measured})
+                _keep_fastest(best, results[-1])
+            for variant in args.variants.split(","):
+                measured = run_variant(variant, library, run, args.workdir, args)
+                results.append({"size": size, "variant": variant, "repeat": repeat, **measured})
+                _keep_fastest(best, results[-1])
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=2))
+        peer = best.get("chemprop predict")
+        peer_rate = peer["rows"] / peer["seconds"] if peer else None
+        for result in results:
+            if result["size"] == size:
+                _print_row(result, cores, peer_rate, numbered=args.repeats > 1)
+        if peer is None:
+            print(f"| {size} | chemprop predict | {peers.NOT_MEASURED} | | | | | | | | |", flush=True)
+        fastest = f" (fastest of {args.repeats})" if args.repeats > 1 else ""
+        rates = {v: r["rows"] / r["seconds"] for v, r in best.items() if v != "chemprop predict"}
+        for variant, rate in rates.items():
+            ratio = peers.peer_text(rate / peer_rate if peer_rate else None, "{:.2f}x")
+            print(
+                f"{size}: {variant} {rate:,.0f} mol/s, chemprop predict "
+                f"{peers.peer_text(peer_rate, '{:,.0f} mol/s')}, ours / chemprop {ratio}{fastest}",
+                flush=True,
+            )
+        if "score" in rates and "dask" in rates:
+            print(
+                f"{size}: dask / threads pool throughput {rates['dask'] / rates['score']:.2f}x{fastest}",
+                flush=True,
+            )
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
 
 
-def _print_row(result: dict, cores: int) -> None:
+def _keep_fastest(best: dict[str, dict], result: dict) -> None:
+    current = best.get(result["variant"])
+    if current is None or result["seconds"] < current["seconds"]:
+        best[result["variant"]] = result
+
+
+def _print_row(result: dict, cores: int, peer_rate: float | None, numbered: bool = False) -> None:
     rate = result["rows"] / result["seconds"]
     per_million = 1e6 / rate
+    times_peer = peers.peer_text(rate / peer_rate if peer_rate else None, "{:.2f}")
+    repeat = f" #{result['repeat'] + 1}" if numbered else ""
     print(
-        f"| {result['rows']:,} | {result['variant']} | {result['seconds']:.1f} | {rate:,.0f} "
-        f"| {rate / CHEMPROP_MOL_PER_S:.2f} | {result['cpu_seconds']:.0f} "
+        f"| {result['rows']:,} | {result['variant']}{repeat} | {result['seconds']:.1f} | {rate:,.0f} "
+        f"| {times_peer} | {result['cpu_seconds']:.0f} "
         f"| {result['rows'] / result['cpu_seconds']:,.0f} | {result['peak_rss_mb']:,.0f} "
         f"| {result['peak_pss_mb']:,.0f} | {per_million:,.0f} | {per_million * cores / 3600:.2f} |",
         flush=True,

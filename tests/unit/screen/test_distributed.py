@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
+
 import pandas as pd
 import psutil
 import pytest
@@ -33,3 +38,36 @@ def test_local_cluster_equals_single_process(run_a, run_b, library, tmp_path):
     assert cluster.top["row"].tolist() == local.top["row"].tolist()
     children = [" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)]
     assert not [c for c in children if "resource_tracker" not in c]  # the cluster's processes are gone
+
+
+def _worker_settings() -> tuple[str | None, bool]:
+    import os
+
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
+
+
+def test_local_workers_keep_the_adaptive_malloc_thresholds_and_do_not_profile():
+    """The nanny's fixed trim threshold makes every large tensor an mmap: about 1.5x the CPU."""
+    from biomodels.screen.distributed import dask_client
+
+    with dask_client("local", workers=1) as client:
+        assert list(client.run(_worker_settings).values()) == [(None, False)]
+
+
+def test_tune_allocator_resets_a_fixed_trim_threshold_once():
+    script = (
+        "from biomodels.screen.distributed import tune_allocator; print(tune_allocator(), tune_allocator())"
+    )
+    fixed = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=fixed, capture_output=True, text=True, timeout=120
+    )
+    expected = "True False" if platform.libc_ver()[0] == "glibc" else "False False"
+    assert done.stdout.strip() == expected, done.stderr[-2000:]
+    plain = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=plain, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "False False", done.stderr[-2000:]
