@@ -96,24 +96,6 @@ def write_splits_file(path: str | Path, splits: Sequence[Mapping[str, Sequence[i
     return path
 
 
-def read_splits_file(path: str | Path) -> list[dict[str, np.ndarray]]:
-    """Read a ``--splits-file`` back, accepting chemprop's ``"0-2,4"`` range strings too."""
-    return [
-        {name: _parse_indices(split.get(name, [])) for name in ("train", "val", "test")}
-        for split in json.loads(Path(path).read_text())
-    ]
-
-
-def _parse_indices(value: Sequence[int] | str) -> np.ndarray:
-    if isinstance(value, str):
-        indices: list[int] = []
-        for part in filter(None, (p.strip() for p in value.split(","))):
-            start, _, stop = part.partition("-")
-            indices.extend(range(int(start), int(stop or start) + 1))
-        return np.array(indices, dtype=np.int64)
-    return np.asarray(value, dtype=np.int64)
-
-
 @dataclass
 class Timed:
     """One peer command: its wall time, the CPU time of its process tree, its exit code."""
