@@ -113,7 +113,7 @@ class AllocatorTuned:
     def __init__(self, job: ScreenJob):
         self.job = job
 
-    def __call__(self, models: Sequence[ScoringModel], item: tuple[int, object]) -> tuple[int, pd.DataFrame]:
+    def __call__(self, models: Sequence[Run], item: tuple[int, object]) -> tuple[int, pd.DataFrame]:
         tune_allocator()
         return self.job(models, item)
 
