@@ -43,7 +43,7 @@ from biomodels.exceptions import CheckpointError, InputError
 from biomodels.registry import MODELS
 from biomodels.train.estimator import Estimator, TrainingData, make_model
 from biomodels.train.rundir import RunDirectory
-from biomodels.utils import read_json
+from biomodels.utils import read_json, remove_stale
 
 logger = logging.getLogger(__name__)
 
@@ -166,9 +166,7 @@ def staging_dir(out: Path) -> Iterator[Path]:
     """A hidden empty folder beside ``out``, renamed onto ``out`` (replacing it) when the block
     succeeds and removed when it fails. Leftovers of killed runs beside ``out`` are removed."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}.staging-*"):
-        if _pid_gone(stale.name.split(".staging-", 1)[1]):
-            shutil.rmtree(stale, ignore_errors=True)
+    remove_stale(out.parent, f".{out.name}.staging-")
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.staging-{os.getpid()}-"))
     try:
         yield staging
@@ -182,20 +180,6 @@ def staging_dir(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def _pid_gone(text: str) -> bool:
-    """Whether the process that made a staging folder (``<pid>-<random>``) has ended."""
-    pid = text.split("-", 1)[0]
-    if not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 @dataclass
