@@ -40,6 +40,7 @@ import pandas as pd
 
 from biomodels.data.splits import DEFAULT_SIZES, SPLITTERS
 from biomodels.exceptions import CheckpointError, InputError
+from biomodels.io.textfiles import DEFAULT_ENCODING, check_encoding
 from biomodels.registry import MODELS
 from biomodels.train.estimator import Estimator, TrainingData, make_model
 from biomodels.train.rundir import RunDirectory
@@ -65,6 +66,7 @@ class TrainRunConfig:
         seed: seeds the split and the model. epochs: training epochs (model default if None).
         params: the model's further constructor arguments (hidden size, ensemble, ...).
         workers: featurisation processes (0 = every core). progress: show progress bars.
+        encoding: the text encoding of the data file (UTF-8 by default), decoded strictly.
     """
 
     data: str
@@ -83,10 +85,12 @@ class TrainRunConfig:
     params: dict[str, Any] = field(default_factory=dict)
     workers: int = 0
     progress: bool = False
+    encoding: str = DEFAULT_ENCODING
 
     def __post_init__(self) -> None:
         MODELS.get(self.model)  # an unknown name raises, listing the valid ones
         SPLITTERS.get(self.split)
+        check_encoding(self.encoding)
         self.data = str(self.data)
 
     def build_model(self) -> Estimator:
