@@ -360,13 +360,13 @@ def smiles_fault(text: str) -> str | None:
     """
     if text.isascii() and text.isprintable() and " " not in text:
         return None
-    for position, char in enumerate(text):
-        if char.isspace():
-            what = "a line break" if char in _LINE_BREAKS else "whitespace"
-            return f"SMILES contains {what} at position {position}"
+    if any(char in _LINE_BREAKS for char in text):
+        return "SMILES contains a line break"
+    if any(char.isspace() for char in text):
+        return "SMILES contains whitespace"
     for position, char in enumerate(text):
         if not char.isprintable():
-            return f"SMILES contains control character '{printable(char)}' at position {position}"
+            return f"SMILES contains a control character: '{printable(char)}' at position {position}"
     return "SMILES contains non-ASCII characters"
 
 

@@ -19,7 +19,7 @@ runner = CliRunner()
 
 def test_in_memory_smiles_with_whitespace_are_error_rows(run_a):
     table = load_run(run_a).predict(["CCO", "c1ccccc1 Cl"])
-    assert table["error"].isna()[0] and table["error"][1] == "SMILES contains whitespace at position 8"
+    assert table["error"].isna()[0] and table["error"][1] == "SMILES contains whitespace"
     assert np.isfinite(table["logp"][0]) and np.isnan(table["logp"][1])
 
 
@@ -36,11 +36,11 @@ def test_predict_keeps_every_row_and_no_control_character_reaches_the_csv(run_a,
     assert table["smiles"].tolist()[2:] == ["CC\\nN", "", "   ", "C\\x00C"]
     assert table["id"].tolist()[-1] == "f\\x01"
     assert table["error"].tolist()[1:] == [
-        "SMILES contains whitespace at position 8",
-        "SMILES contains a line break at position 2",
+        "SMILES contains whitespace",
+        "SMILES contains a line break",
         "empty SMILES",
         "empty SMILES",
-        "SMILES contains control character '\\x00' at position 1",
+        "SMILES contains a control character: '\\x00' at position 1",
     ]
 
 
