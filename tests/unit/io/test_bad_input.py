@@ -191,3 +191,14 @@ def test_an_empty_sequence_is_that_records_error(tmp_path, name, text):
     with pytest.raises(InputError) as info:
         list(read_sequences(path))
     assert str(info.value) == f"{path}, record 1: sequence 'b' is empty"
+
+
+def test_byte_ranges_read_the_named_encoding(tmp_path):
+    path = tmp_path / "l.smi"
+    path.write_bytes("".join(f"{'C' * (1 + i % 4)} caf\xe9{i}\n" for i in range(40)).encode("latin-1"))
+    ranges = plan_ranges(path, chunk_size=10, encoding="latin-1")
+    assert len(ranges) > 1 and all(r.encoding == "latin-1" for r in ranges)
+    ids = [raw.id for rng in ranges for raw in read_range(rng)]
+    assert ids == [f"caf\xe9{i}" for i in range(40)]
+    with pytest.raises(InputError, match=r"l\.smi: line 1: byte 0xe9 is not utf-8 text"):
+        plan_ranges(path, chunk_size=10)  # planning in utf-8 fails at once, not on a worker
