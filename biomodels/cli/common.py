@@ -23,6 +23,8 @@ from rich.progress import (
 
 from biomodels.exceptions import BiomodelsError
 
+ENCODING_HELP = "Text encoding of the input file, e.g. latin-1 or cp1252 (decoded strictly)."
+
 err_console = Console(stderr=True)
 console = Console()
 F = TypeVar("F", bound=Callable[..., Any])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import console, friendly_errors
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors
 from biomodels.registry import MODELS
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ def train(
     epochs: int = typer.Option(None, help="Training epochs (model default when omitted)."),
     text_col: str = typer.Option(None, help="Text column of a table (detected when omitted)."),
     label_col: str = typer.Option(None, help="Label column of a table (detected when omitted)."),
+    encoding: str = typer.Option("utf-8", help=ENCODING_HELP + " Tables only."),
     class_names: str = typer.Option(None, help="Comma-separated names of an .npz file's classes 0, 1, ..."),
     sizes: str = typer.Option(
         None,
@@ -74,6 +75,7 @@ def train(
         data=str(data), model=model, text_col=text_col, label_col=label_col,
         class_names=_split_names(class_names), split="stratified", sizes=fractions, seed=seed,
         epochs=epochs, params={k: v for k, v in params.items() if v is not None}, progress=progress,
+        encoding=encoding,
     )  # fmt: skip
     result = train_run(config, out)
     if report:
@@ -95,6 +97,7 @@ def predict(
     top_tokens: int = typer.Option(0, help="Text models with attention: the K most attended tokens per row."),
     text_col: str = typer.Option(None, help="Text column (detected when omitted)."),
     label_col: str = typer.Option(None, help="Label column to carry and check (detected when omitted)."),
+    encoding: str = typer.Option("utf-8", help=ENCODING_HELP + " Text tables only."),
 ) -> None:
     """Predict every row of INPUT; rows that cannot be predicted say why in the `error` column."""
     from biomodels.exceptions import InputError
@@ -103,14 +106,12 @@ def predict(
 
     run = load_run(run_dir)
     data: object = input
-    if text_col is not None or label_col is not None:
-        if run.model.input_kind != "text":
-            raise InputError(
-                input, f"--text-col/--label-col apply to text models; this is a {run.model.name}"
-            )
+    if run.model.input_kind == "text":
         from biomodels.io.text import read_text_table
 
-        data = read_text_table(input, text_col, label_col)
+        data = read_text_table(input, text_col, label_col, encoding=encoding)
+    elif text_col is not None or label_col is not None:
+        raise InputError(input, f"--text-col/--label-col apply to text models; this is a {run.model.name}")
     options = {}
     if top_tokens:
         if "top_tokens" not in getattr(run.model, "prediction_options", ()):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import console, friendly_errors, progress_bar
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, progress_bar
 
 
 @friendly_errors
@@ -21,6 +21,7 @@ def featurize(
     featurizer: str = typer.Option("graph", "--featurizer", "-f", help="Featurizer name (see --list)."),
     smiles_col: str = typer.Option(None, help="SMILES column (detected when omitted)."),
     id_col: str = typer.Option(None, help="Id column (detected when omitted)."),
+    encoding: str = typer.Option("utf-8", help=ENCODING_HELP),
     standardize: bool = typer.Option(False, help="Largest fragment + neutralise before featurising."),
     workers: int = typer.Option(0, help="Worker processes (0 = all cores)."),
     chunk_size: int = typer.Option(2000, help="Molecules per worker task."),
@@ -40,7 +41,7 @@ def featurize(
         raise typer.BadParameter("INPUT and -o/--out are required (or use --list)")
     feat = get_featurizer(featurizer)
     if feat.input_kind == "sequence":
-        table = featurize_sequence_file(input, feat)
+        table = featurize_sequence_file(input, feat, encoding=encoding)
         write_featurized(table, out)
         console.print(f"featurized {len(table.meta)} sequences with {featurizer!r} -> {out}")
         return
@@ -50,7 +51,7 @@ def featurize(
         task = progress.add_task(f"featurize {input.name}", total=None, rate="")
         done = 0
         for chunk in iter_featurized_chunks(
-            input, feat, smiles_col, id_col, standardize, workers, chunk_size
+            input, feat, smiles_col, id_col, standardize, workers, chunk_size, encoding=encoding
         ):
             chunks.append(chunk)
             done += len(chunk.meta)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import console, friendly_errors, progress_bar
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, progress_bar
 
 
 @friendly_errors
@@ -19,6 +19,7 @@ def predict(
     out: Path = typer.Option(..., "--out", "-o", help="Output .csv or .parquet."),
     smiles_col: str = typer.Option(None, help="SMILES column (detected when omitted)."),
     id_col: str = typer.Option(None, help="Id column (detected when omitted)."),
+    encoding: str = typer.Option("utf-8", help=ENCODING_HELP),
     chunk_size: int = typer.Option(5000),
     workers: int = typer.Option(1, help="Parallel workers, threads of this process (0 = all cores)."),
     seed: int = typer.Option(0, help="Recorded for reproducibility; prediction is deterministic."),
@@ -37,7 +38,9 @@ def predict(
             rate = done / max(time.perf_counter() - started, 1e-9)
             progress.update(task, completed=done, rate=f"{rate:,.0f} mol/s")
 
-        summary = predict_file(run_dir, input, out, smiles_col, id_col, chunk_size, workers, advance)
+        summary = predict_file(
+            run_dir, input, out, smiles_col, id_col, chunk_size, workers, advance, encoding=encoding
+        )
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
     console.print(
         f"predicted {summary.scored} of {summary.rows} rows -> {out}; "

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from biomodels.cli.common import console, friendly_errors, progress_bar
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, progress_bar
 from biomodels.exceptions import InputError
 from biomodels.screen.options import ACQUISITIONS, DEFAULT_PROPERTIES, POOLS
 
@@ -77,6 +77,7 @@ def screen(
     seed: int = typer.Option(0, help="Seed of the diverse picker and the report's histogram sample."),
     smiles_col: str = typer.Option(None, help="SMILES column (detected when omitted)."),
     id_col: str = typer.Option(None, help="Id column (detected when omitted)."),
+    encoding: str = typer.Option("utf-8", help=ENCODING_HELP),
     standardize: bool = typer.Option(False, help="Standardise molecules (largest fragment, neutralise)."),
     report: bool = typer.Option(True, help="Write OUT.report.html."),
 ) -> None:
@@ -99,6 +100,7 @@ def screen(
         smarts=str(smarts) if smarts else None,
         filter_first=filter_first,
         standardize=standardize,
+        encoding=encoding,
         chunk_size=chunk_size,
         workers=workers,
         pool=pool,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import console, friendly_errors
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors
 from biomodels.registry import MODELS
 
 
@@ -32,6 +32,7 @@ def train(
     n_estimators: int = typer.Option(None, help="rf: trees per task (500)."),
     task: str = typer.Option(None, help="regression | binary | multiclass (inferred when omitted)."),
     smiles_col: str = typer.Option(None, help="SMILES column (detected when omitted)."),
+    encoding: str = typer.Option("utf-8", help=ENCODING_HELP),
     device: str = typer.Option(None, help="GNNs: auto | cpu | cuda."),
     seed: int = typer.Option(0),
     report: bool = typer.Option(True, help="Draw the run's plots into RUN/plots."),
@@ -68,6 +69,7 @@ def train(
         epochs=epochs,
         params={k: v for k, v in options.items() if v is not None},  # the model's defaults otherwise
         progress=True,
+        encoding=encoding,
     )
     result = train_run(config, out, force=force)
     if report:

@@ -16,6 +16,7 @@ from biomodels.exceptions import InputError
 from biomodels.featurize.base import Featurizer, get_featurizer
 from biomodels.featurize.batch import as_featurizers, featurize_file
 from biomodels.featurize.graph import GraphArrays
+from biomodels.io.textfiles import DEFAULT_ENCODING
 from biomodels.types import TASKS
 
 logger = logging.getLogger(__name__)
@@ -110,14 +111,16 @@ class MoleculeTable:
         workers: int = 0,
         use_cache: bool = True,
         extra_features: Sequence[Featurizer | str] | str = (),
+        encoding: str = DEFAULT_ENCODING,
     ) -> MoleculeTable:
         """Read ``path`` once: its targets, its graphs and any ``extra_features`` (featurizers or
         their registry names), computed from one parse of each molecule (through the on-disk
-        cache).
+        cache). ``encoding`` is the file's text encoding, decoded strictly.
 
         Raises:
-            InputError: unknown target column (listing the columns), unknown task, or a table
-                whose target column holds text for a regression/binary task.
+            InputError: unknown target column (listing the columns), unknown task, a table
+                whose target column holds text for a regression/binary task, or a line the
+                encoding cannot decode.
         """
         path = Path(path)
         target_names = [targets] if isinstance(targets, str) else list(targets)
@@ -132,6 +135,7 @@ class MoleculeTable:
             workers=workers,
             use_cache=use_cache,
             columns=target_names,
+            encoding=encoding,
         )
         values, classes, task = _encode_targets(path, table.columns[table.valid], task)
         features = {f.name: np.asarray(table.outputs[f.name], dtype=np.float32) for f in extras}

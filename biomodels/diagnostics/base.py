@@ -187,7 +187,8 @@ class ClassifierMixin:
     - ``_prepare(X) -> Prepared``: check rows, keep the usable ones (and the labels, if any);
     - ``_proba(data) -> n_valid x C`` probabilities of the usable rows;
     - optionally ``_extra_columns(prepared, **options) -> {name: n_valid values}``, with the
-      option names in ``prediction_options``.
+      option names in ``prediction_options`` (a float array becomes a float column, NaN on
+      unusable rows; other values an object column, None there).
     """
 
     classes_: list[str]
@@ -247,7 +248,8 @@ class ClassifierMixin:
             table[f"prob_{name}"] = probs[:, c]
         valid = prepared.valid
         for column, values in self._extra_columns(prepared, **options).items():
-            full = np.full(len(valid), None, dtype=object)
+            numeric = isinstance(values, np.ndarray) and values.dtype.kind == "f"
+            full = np.full(len(valid), np.nan) if numeric else np.full(len(valid), None, dtype=object)
             full[valid] = values
             table[column] = full
         table["error"] = pd.Series(errors, dtype=object)

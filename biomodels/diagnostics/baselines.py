@@ -93,6 +93,12 @@ class BagOfWordsClassifier(TextInputMixin, ClassifierMixin, Estimator):
     def _proba(self, data: list[str]) -> np.ndarray:
         return self.model_.predict_proba(self.vectorizer_.transform(data))
 
+    def _known_tokens(self, text: str) -> list[bool]:
+        """Per word of ``text`` (the vectoriser's own tokens), whether it is a learned term."""
+        vocabulary = getattr(self.vectorizer_, "vocabulary_", None) or self.vectorizer_.vocabulary
+        words = self.vectorizer_.build_tokenizer()(self.vectorizer_.build_preprocessor()(text))
+        return [word in vocabulary for word in words]
+
     def _get_state(self) -> dict[str, Any]:
         vocabulary = sorted(self.vectorizer_.vocabulary_, key=self.vectorizer_.vocabulary_.get)
         return {"classes": self.classes_, "vocabulary": vocabulary}

@@ -95,7 +95,9 @@ def text_training_data(config: TrainRunConfig) -> TrainingData:
     path = Path(config.data)
     if data_kind(path) != "table":
         raise InputError(path, f"the {config.model} model trains on texts: a .csv/.tsv table")
-    full = read_text_table(path, config.text_col, config.label_col, require_labels=True)
+    full = read_text_table(
+        path, config.text_col, config.label_col, require_labels=True, encoding=config.encoding
+    )
     cut = _split(config, len(full), full.label_names())
     parts = [full.subset(cut.train), full.subset(cut.val), full.subset(cut.test)]
     train = parts[0]
@@ -114,7 +116,9 @@ def vector_training_data(config: TrainRunConfig, needs_targets: bool) -> Trainin
     path = Path(config.data)
     if needs_targets and not config.targets:
         raise InputError(path, f"name the target column(s) the {config.model} model regresses (--target)")
-    full = read_vector_table(path, config.targets if needs_targets else (), config.label_col)
+    full = read_vector_table(
+        path, config.targets if needs_targets else (), config.label_col, encoding=config.encoding
+    )
     cut = _split(config, len(full), full.label_names())
     parts = [full.subset(cut.train), full.subset(cut.val), full.subset(cut.test)]
     usable, skipped = [], {}

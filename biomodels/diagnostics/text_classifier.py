@@ -5,6 +5,10 @@ Both tokenise with :func:`~biomodels.diagnostics.tokenize.tokenize`, build the
 saved model's JSON state), pool token states with attention and can report the most attended
 tokens of each text (``predict(data, top_tokens=K)``). They fit on a labelled
 :class:`~biomodels.io.text.TextSet` and predict texts in any form (a list, a DataFrame, a file).
+
+Every text model's prediction table has an ``oov_fraction`` column (:class:`TextInputMixin`):
+the share of a row's tokens the model never saw in training, whose prediction then rests on
+little (at 1.0, on nothing but the class priors); a warning names the rows where it is most.
 """
 
 from __future__ import annotations
@@ -43,7 +47,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RNNClassifier", "TextInputMixin", "TransformerClassifier", "prepare_texts"]
+__all__ = ["OOV_WARNING", "RNNClassifier", "TextInputMixin", "TransformerClassifier", "prepare_texts"]
+
+OOV_WARNING = 0.5
+"""``predict`` warns about rows whose out-of-vocabulary share of tokens exceeds this."""
 
 
 def prepare_texts(X: Any, require_tokens: bool = False) -> Prepared:
@@ -80,6 +87,31 @@ class TextInputMixin:
     def training_data(cls, config: TrainRunConfig) -> TrainingData:
         """A labelled text table, split (see :mod:`biomodels.diagnostics.data`)."""
         return text_training_data(config)
+
+    def _known_tokens(self, text: str) -> list[bool]:
+        """Per token of ``text`` the model reads, whether it is in the model's vocabulary."""
+        raise NotImplementedError
+
+    def oov_fractions(self, texts: Sequence[str]) -> np.ndarray:
+        """Per text, the share of its tokens that are out of the vocabulary (1.0 without tokens)."""
+        known = [self._known_tokens(text) for text in texts]
+        return np.array([1.0 - float(np.mean(k)) if k else 1.0 for k in known], dtype=np.float64)
+
+    def _extra_columns(self, prepared: Prepared, **options: Any) -> dict[str, Any]:
+        """``oov_fraction`` of the usable rows; a warning names the rows where most tokens are unknown."""
+        fractions = self.oov_fractions(prepared.data)
+        mostly = np.flatnonzero(fractions > OOV_WARNING)
+        if len(mostly):
+            ids = np.asarray(prepared.ids, dtype=object)[prepared.valid][mostly]
+            shown = ", ".join(map(str, ids[:10])) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+            logger.warning(
+                "%d of %d texts have mostly out-of-vocabulary tokens (rows %s): their predictions "
+                "rest on few known words (see the oov_fraction column)",
+                len(mostly),
+                len(fractions),
+                shown,
+            )
+        return {"oov_fraction": fractions}
 
     def _prepare(self, X: Any) -> Prepared:
         if isinstance(X, (str, Path)):
@@ -174,14 +206,18 @@ class _NeuralTextClassifier(TextInputMixin, ClassifierMixin, NeuralEstimator):
     def _proba(self, data: list[str]) -> np.ndarray:
         return self._run(data)[0]
 
-    def _extra_columns(self, prepared: Prepared, top_tokens: int = 0) -> dict[str, list[Any]]:
+    def _known_tokens(self, text: str) -> list[bool]:
+        return [token in self.vocabulary_.index for token in tokenize(text)[: self.max_len]]
+
+    def _extra_columns(self, prepared: Prepared, top_tokens: int = 0) -> dict[str, Any]:
+        columns = super()._extra_columns(prepared)
         if not top_tokens:
-            return {}
+            return columns
         cells = []
         for pairs in self._token_weights(prepared.data):
             ranked = sorted(pairs, key=lambda p: -p[1])[:top_tokens]
             cells.append("; ".join(f"{token}:{weight:.3f}" for token, weight in ranked))
-        return {"top_tokens": cells}
+        return {**columns, "top_tokens": cells}
 
     def _token_weights(self, texts: list[str]) -> list[list[tuple[str, float]]]:
         weights = self._run(texts)[1]

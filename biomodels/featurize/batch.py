@@ -35,6 +35,7 @@ from biomodels.io.molecules import (
     property_names,
     read_columns,
 )
+from biomodels.io.textfiles import DEFAULT_ENCODING
 from biomodels.utils import ordered_map
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def iter_featurized_chunks(
     workers: int = 1,
     chunk_size: int = 2000,
     columns: Sequence[str] = (),
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[FeaturizedChunk]:
     """Stream featurised chunks of a molecule file in input order, in one read of the file.
 
@@ -160,15 +162,19 @@ def iter_featurized_chunks(
         workers: processes to use; ``1`` runs in this process, ``0`` uses every core.
         chunk_size: records per task.
         columns: columns of the file (or SD properties) to return with each chunk, as text.
+        encoding: the file's text encoding, decoded strictly.
 
     Raises:
         ColumnNotFoundError: a table lacks one of ``columns`` (raised before any parsing).
+        InputError: what :func:`~biomodels.io.molecules.iter_raw_chunks` raises (a line the
+            encoding cannot decode, a damaged ``.gz`` file...).
     """
     featurizers, columns = as_featurizers(featurizer), _column_list(columns)
     parser = MoleculeParser(standardize=standardize)
     if workers == 0:
         workers = os.cpu_count() or 1
-    raw_chunks = _checked_columns(path, iter_raw_chunks(path, smiles_col, id_col, chunk_size), columns)
+    raws = iter_raw_chunks(path, smiles_col, id_col, chunk_size, encoding=encoding)
+    raw_chunks = _checked_columns(path, raws, columns)
     job = _ChunkJob(featurizers, parser, columns)
     if workers <= 1:
         yield from ordered_map(job, raw_chunks, None, 1)
@@ -200,14 +206,17 @@ def join_chunks(chunks: list[FeaturizedChunk]) -> FeaturizedTable:
 
 
 def featurize_sequence_file(
-    path: str | Path, featurizer: Featurizer | str, format: str | None = None
+    path: str | Path,
+    featurizer: Featurizer | str,
+    format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> FeaturizedTable:
     """Featurise every record of a FASTA/FASTQ/GenBank file (a sequence featurizer)."""
     from biomodels.io.sequences import read_sequences
 
     if isinstance(featurizer, str):
         featurizer = get_featurizer(featurizer)
-    records = list(read_sequences(path, format=format))
+    records = list(read_sequences(path, format=format, encoding=encoding))
     meta = pd.DataFrame(
         {
             "row": [r.index for r in records],
@@ -253,6 +262,7 @@ def featurize_file(
     cache_dir: str | Path | None = None,
     use_cache: bool = False,
     columns: Sequence[str] = (),
+    encoding: str = DEFAULT_ENCODING,
 ) -> FeaturizedTable:
     """Featurise a whole file into memory in one read, optionally through the on-disk cache.
 
@@ -264,12 +274,16 @@ def featurize_file(
     Args:
         featurizer: a featurizer or its registry name, or several (see :func:`as_featurizers`).
         columns: columns of the file (or SD properties) to read as text with the features.
+        encoding: the file's text encoding, decoded strictly.
 
     Raises:
         ColumnNotFoundError: a column the file lacks (listing the ones it has).
+        InputError: what :func:`iter_featurized_chunks` raises.
     """
     featurizers = as_featurizers(featurizer)
     options = {"smiles_col": smiles_col, "id_col": id_col, "standardize": standardize}
+    if encoding != DEFAULT_ENCODING:  # the same file read in another encoding is other text
+        options["encoding"] = encoding
     columns = _column_list(columns)
     entries: dict[str, Path] = {}
     loaded: dict[str, FeaturizedTable] = {}
@@ -290,7 +304,7 @@ def featurize_file(
     computed = None
     if missing or not loaded:
         chunks = iter_featurized_chunks(
-            path, missing, smiles_col, id_col, standardize, workers, chunk_size, read
+            path, missing, smiles_col, id_col, standardize, workers, chunk_size, read, encoding
         )
         computed = join_chunks(list(chunks))
         if read:  # SD properties are only known once every record is parsed
@@ -301,7 +315,7 @@ def featurize_file(
     elif computed is not None:
         table_columns = computed.columns
     else:
-        table_columns = read_columns(path, columns, smiles_col, id_col)
+        table_columns = read_columns(path, columns, smiles_col, id_col, encoding=encoding)
     found = {name: table.outputs[name] for name, table in loaded.items()}
     found.update(computed.outputs if computed is not None else {})
     outputs = {f.name: found[f.name] for f in featurizers}

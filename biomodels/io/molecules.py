@@ -12,7 +12,6 @@ Reading happens in two stages so that parsing can move to worker processes:
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import re
@@ -26,7 +25,9 @@ from rdkit import Chem, rdBase
 
 from biomodels.chem.standardize import Standardizer
 from biomodels.exceptions import ColumnNotFoundError, InputError
+from biomodels.io.textfiles import DEFAULT_ENCODING, check_encoding, open_text, read_errors
 from biomodels.types import MoleculeRecord
+from biomodels.utils import printable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,12 +69,6 @@ def detect_format(path: str | Path) -> str:
     return fmt
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.name.lower().endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace", newline="")
-
-
 def _check_readable(path: Path) -> None:
     if not path.exists():
         raise InputError(path, "file not found")
@@ -105,8 +100,11 @@ def _find_column(
     return None
 
 
-def _table_chunks(path: Path, fmt: str, chunk_size: int) -> Iterator[Any]:
-    """Yield pandas DataFrames of string cells, ``chunk_size`` rows at a time."""
+def _table_chunks(path: Path, fmt: str, chunk_size: int, encoding: str) -> Iterator[Any]:
+    """Yield pandas DataFrames of string cells, ``chunk_size`` rows at a time.
+
+    Blank lines are rows (of empty cells): every line of the file keeps its row number.
+    """
     import pandas as pd
 
     if fmt == "parquet":
@@ -127,8 +125,10 @@ def _table_chunks(path: Path, fmt: str, chunk_size: int) -> Iterator[Any]:
             sep="\t" if fmt == "tsv" else ",",
             dtype=str,
             keep_default_na=False,
+            skip_blank_lines=False,
             chunksize=chunk_size,
             compression="infer",
+            encoding=encoding,
         )
         yielded = False
         for chunk in reader:
@@ -144,9 +144,9 @@ def _table_chunks(path: Path, fmt: str, chunk_size: int) -> Iterator[Any]:
 
 
 def _iter_table(
-    path: Path, fmt: str, smiles_col: str | None, id_col: str | None, chunk_size: int
+    path: Path, fmt: str, smiles_col: str | None, id_col: str | None, chunk_size: int, encoding: str
 ) -> Iterator[list[RawRecord]]:
-    return _frames_to_raws(path, _table_chunks(path, fmt, chunk_size), smiles_col, id_col)
+    return _frames_to_raws(path, _table_chunks(path, fmt, chunk_size, encoding), smiles_col, id_col)
 
 
 def _frames_to_raws(
@@ -171,11 +171,11 @@ def _frames_to_raws(
         yield chunk
 
 
-def _iter_smi(path: Path, chunk_size: int) -> Iterator[list[RawRecord]]:
+def _iter_smi(path: Path, chunk_size: int, encoding: str) -> Iterator[list[RawRecord]]:
     """SMILES file: one record a line, ``SMILES [id ...]``; a first line ``smiles ...`` is a header."""
     row = 0
     chunk: list[RawRecord] = []
-    with _open_text(path) as handle:
+    with open_text(path, encoding) as handle:
         for line_number, line in enumerate(handle):
             fields = line.split(None, 1)
             if line_number == 0:
@@ -196,12 +196,12 @@ def _iter_smi(path: Path, chunk_size: int) -> Iterator[list[RawRecord]]:
         raise InputError(path, "empty file: no SMILES records")
 
 
-def _iter_sdf(path: Path, chunk_size: int) -> Iterator[list[RawRecord]]:
+def _iter_sdf(path: Path, chunk_size: int, encoding: str) -> Iterator[list[RawRecord]]:
     """SDF: records end at ``$$$$``; a last record without the terminator is still read."""
     row = 0
     chunk: list[RawRecord] = []
     lines: list[str] = []
-    with _open_text(path) as handle:
+    with open_text(path, encoding) as handle:
         for line in handle:
             if line.startswith("$$$$"):
                 chunk.append(_sdf_raw(row, lines, terminated=True))
@@ -227,13 +227,16 @@ def _sdf_raw(row: int, lines: list[str], terminated: bool) -> RawRecord:
     return RawRecord(row, title or None, "".join(lines), props, is_molblock=True)
 
 
-def records_from(data: Any, smiles_col: str | None = None, id_col: str | None = None) -> list[RawRecord]:
+def records_from(
+    data: Any, smiles_col: str | None = None, id_col: str | None = None, encoding: str = DEFAULT_ENCODING
+) -> list[RawRecord]:
     """Raw records of molecules given in memory or as a file, for models' ``predict``.
 
     Args:
         data: a list of SMILES strings (rows numbered from 0, no ids), a pandas DataFrame (its
             SMILES and id columns found as in a table file), or the path of a molecule file
             (read whole: stream large files with :func:`iter_raw_chunks`).
+        encoding: the file's text encoding.
 
     Raises:
         InputError: a string that is not an existing file, or a table without a SMILES column.
@@ -246,7 +249,7 @@ def records_from(data: Any, smiles_col: str | None = None, id_col: str | None = 
     if isinstance(data, (str, Path)):
         if not Path(data).is_file():
             raise InputError(data, "no such file (pass SMILES as a list of strings)")
-        return [r for chunk in iter_raw_chunks(data, smiles_col, id_col) for r in chunk]
+        return [r for chunk in iter_raw_chunks(data, smiles_col, id_col, encoding=encoding) for r in chunk]
     return [RawRecord(row, None, "" if text is None else str(text)) for row, text in enumerate(data)]
 
 
@@ -256,8 +259,12 @@ def iter_raw_chunks(
     id_col: str | None = None,
     chunk_size: int = 10_000,
     format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[list[RawRecord]]:
     """Read a molecule file in constant memory, ``chunk_size`` raw records at a time.
+
+    Every record of the file comes out, blank lines of text files included (as empty records),
+    so row numbers are the file's data lines (or SDF records), counted from 0.
 
     Args:
         path: ``.smi``, ``.csv``, ``.tsv``, ``.parquet``, ``.sdf`` (``.gz`` allowed except Parquet).
@@ -266,21 +273,30 @@ def iter_raw_chunks(
         id_col: id column of a table; detected from common names (``id``, ``name``...) when not given.
         chunk_size: records per yielded list.
         format: overrides the format detected from the file name.
+        encoding: the text encoding of a text file (not Parquet), decoded strictly.
 
     Raises:
-        InputError: missing or empty file, unknown format, unknown column (listing the columns).
+        InputError: missing or empty file, unknown format, unknown column (listing the columns),
+            a line the encoding cannot decode (naming it), a damaged or truncated ``.gz`` file
+            (naming the last good row).
     """
     path = Path(path)
+    check_encoding(encoding)
     _check_readable(path)
     fmt = format or detect_format(path)
     if fmt == "smi":
-        yield from _iter_smi(path, chunk_size)
+        chunks = _iter_smi(path, chunk_size, encoding)
     elif fmt == "sdf":
-        yield from _iter_sdf(path, chunk_size)
+        chunks = _iter_sdf(path, chunk_size, encoding)
     elif fmt in ("csv", "tsv", "parquet"):
-        yield from _iter_table(path, fmt, smiles_col, id_col, chunk_size)
+        chunks = _iter_table(path, fmt, smiles_col, id_col, chunk_size, encoding)
     else:
         raise InputError(path, f"unknown format {fmt!r}; supported: {', '.join(FORMATS)}")
+    rows = 0
+    with read_errors(path, encoding, lambda: rows):
+        for chunk in chunks:
+            rows += len(chunk)
+            yield chunk
 
 
 _SANITIZE_WITHOUT_STEREO = (
@@ -330,6 +346,43 @@ def _clean_rdkit_log(text: str) -> str:
     return "; ".join(kept)
 
 
+MAX_ECHO = 200
+"""Characters of an input an error message quotes at most (RDKit quotes a bad SMILES whole)."""
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def smiles_fault(text: str) -> str | None:
+    """Why ``text`` (stripped) cannot be one SMILES, before RDKit sees it, or None.
+
+    RDKit reads ``"c1ccccc1 Cl"`` as benzene named ``Cl`` and a SMILES cut at a line break as
+    its first part, so whitespace inside is refused, as are control characters (which RDKit's
+    messages would cut at) and non-ASCII characters.
+    """
+    if text.isascii() and text.isprintable() and " " not in text:
+        return None
+    if any(char in _LINE_BREAKS for char in text):
+        return "SMILES contains a line break"
+    if any(char.isspace() for char in text):
+        return "SMILES contains whitespace"
+    for position, char in enumerate(text):
+        if not char.isprintable():
+            return f"SMILES contains a control character: '{printable(char)}' at position {position}"
+    return "SMILES contains non-ASCII characters"
+
+
+def _quote_input(reason: str, text: str | None) -> str:
+    """``reason`` quoting at most :data:`MAX_ECHO` characters of the input ``text``, one line.
+
+    RDKit repeats a bad SMILES up to three times in its message: a long one is quoted once, cut,
+    and its repeats become ``...``.
+    """
+    if text and len(text) > MAX_ECHO:
+        reason = reason.replace(text, printable(text, MAX_ECHO), 1).replace(text, "...")
+    if len(reason) > 5 * MAX_ECHO:  # whatever else a parser echoed
+        reason = printable(reason, 5 * MAX_ECHO)
+    return reason if reason.isprintable() else printable(reason)
+
+
 def _captured(capture: rdBase.CaptureErrorLog) -> str:
     """The captured RDKit log so far ('' if RDKit wrote bytes that are not UTF-8)."""
     try:
@@ -367,6 +420,9 @@ class MoleculeParser:
                     record.error = reason or "RDKit could not parse the record"
                 if record.error is not None:
                     seen = len(_captured(capture))
+                    record.error = _quote_input(record.error, record.smiles)
+                if record.id is not None and not record.id.isprintable():
+                    record.id = printable(record.id)
                 records.append(record)
         return records
 
@@ -375,12 +431,12 @@ class MoleculeParser:
         if raw.is_molblock:
             return self._parse_molblock(raw)
         if text is None or not str(text).strip():
-            return MoleculeRecord(raw.row, raw.id, text, None, raw.props, "empty SMILES")
+            shown = None if text is None else printable(str(text))
+            return MoleculeRecord(raw.row, raw.id, shown, None, raw.props, "empty SMILES")
         text = str(text).strip()
-        if not text.isascii():
-            return MoleculeRecord(
-                raw.row, raw.id, text, None, raw.props, "SMILES contains non-ASCII characters"
-            )
+        fault = smiles_fault(text)
+        if fault is not None:  # the text is echoed escaped: no control character reaches an output
+            return MoleculeRecord(raw.row, raw.id, printable(text), None, raw.props, fault)
         try:
             mol = smiles_to_mol(text)
         except Exception as exc:  # RDKit's sanitisation exceptions carry the reason
@@ -425,10 +481,11 @@ def iter_molecule_chunks(
     canonical_tautomer: bool = False,
     chunk_size: int = 10_000,
     format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[list[MoleculeRecord]]:
     """Like :func:`read_molecules`, yielding parsed records a chunk at a time."""
     parser = MoleculeParser(standardize=standardize, canonical_tautomer=canonical_tautomer)
-    for raws in iter_raw_chunks(path, smiles_col, id_col, chunk_size, format):
+    for raws in iter_raw_chunks(path, smiles_col, id_col, chunk_size, format, encoding):
         yield parser.parse_chunk(raws)
 
 
@@ -462,6 +519,7 @@ def read_columns(
     smiles_col: str | None = None,
     id_col: str | None = None,
     chunk_size: int = 10_000,
+    encoding: str = DEFAULT_ENCODING,
 ) -> pd.DataFrame:
     """Read named columns (or SD properties) of every record, in input order, as text.
 
@@ -475,7 +533,7 @@ def read_columns(
 
     parser = MoleculeParser()
     frames, seen = [], []
-    for raws in iter_raw_chunks(path, smiles_col, id_col, chunk_size):
+    for raws in iter_raw_chunks(path, smiles_col, id_col, chunk_size, encoding=encoding):
         sdf = raws[0].is_molblock
         records = parser.parse_chunk(raws) if sdf else raws
         if not sdf:  # every row of a table has the same columns: fail on the first chunk
@@ -494,12 +552,14 @@ def read_molecules(
     canonical_tautomer: bool = False,
     chunk_size: int = 10_000,
     format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[MoleculeRecord]:
     """Stream the molecules of a file, one record per input row, invalid rows included.
 
     Memory stays constant however long the file is. Every input record comes out, in order,
     carrying its 0-based ``row`` and either an RDKit ``mol`` or an ``error`` reason (unparsable
-    SMILES, sanitisation failure, empty record), so nothing is dropped silently.
+    SMILES, sanitisation failure, empty record or blank line, whitespace or control characters
+    inside a SMILES), so nothing is dropped or misread silently.
 
     Args:
         path: ``.smi``, ``.csv``, ``.tsv``, ``.csv.gz``, ``.parquet``, ``.sdf`` or ``.sdf.gz``.
@@ -511,11 +571,13 @@ def read_molecules(
         canonical_tautomer: also replace each molecule by RDKit's canonical tautomer.
         chunk_size: records read and parsed together (affects memory, not results).
         format: overrides the format detected from the file name.
+        encoding: the text encoding of a text file, decoded strictly (UTF-8 by default).
 
     Raises:
-        InputError: the file is missing, empty, of unknown format, or lacks the column.
+        InputError: the file is missing, empty, of unknown format, lacks the column, does not
+            decode in ``encoding`` or is a damaged ``.gz`` file.
     """
     for chunk in iter_molecule_chunks(
-        path, smiles_col, id_col, standardize, canonical_tautomer, chunk_size, format
+        path, smiles_col, id_col, standardize, canonical_tautomer, chunk_size, format, encoding
     ):
         yield from chunk

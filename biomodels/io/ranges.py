@@ -22,7 +22,6 @@ the number of records of all ranges before it: the ranges tile the file in order
 
 from __future__ import annotations
 
-import gzip
 import io
 import itertools
 import logging
@@ -42,6 +41,7 @@ from biomodels.io.molecules import (
     detect_format,
     iter_raw_chunks,
 )
+from biomodels.io.textfiles import DEFAULT_ENCODING, open_binary, read_errors
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class LibraryRange:
         stop: end byte or record (excluded).
         smiles_col: the table's SMILES column, resolved when planning (None for smi/sdf).
         id_col: the table's id column, resolved when planning (None when there is none).
+        encoding: the file's text encoding.
     """
 
     path: str
@@ -72,6 +73,7 @@ class LibraryRange:
     stop: int
     smiles_col: str | None = None
     id_col: str | None = None
+    encoding: str = DEFAULT_ENCODING
 
 
 def plan_ranges(
@@ -80,6 +82,7 @@ def plan_ranges(
     smiles_col: str | None = None,
     id_col: str | None = None,
     format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> list[LibraryRange]:
     """Cut ``path`` into ranges of about ``chunk_size`` records that tile the file in order.
 
@@ -90,18 +93,19 @@ def plan_ranges(
         smiles_col: SMILES column of a table (detected when not given).
         id_col: id column of a table (detected when not given).
         format: overrides the format detected from the file name.
+        encoding: the file's text encoding.
 
     Raises:
         InputError: what :func:`~biomodels.io.molecules.iter_raw_chunks` raises for this file
             (missing, empty, unknown format or column), raised here rather than on a worker.
     """
     path = Path(path)
-    next(iter_raw_chunks(path, smiles_col, id_col, 1, format))  # validates file and columns
+    next(iter_raw_chunks(path, smiles_col, id_col, 1, format, encoding))  # validates file and columns
     fmt = format or detect_format(path)
-    smiles_name, id_name = _table_columns(path, fmt, smiles_col, id_col)
+    smiles_name, id_name = _table_columns(path, fmt, smiles_col, id_col, encoding)
 
     def make(unit: str, start: int, stop: int) -> LibraryRange:
-        return LibraryRange(str(path.resolve()), fmt, unit, start, stop, smiles_name, id_name)
+        return LibraryRange(str(path.resolve()), fmt, unit, start, stop, smiles_name, id_name, encoding)
 
     if fmt == "parquet":
         rows = pq.ParquetFile(path).metadata.num_rows
@@ -112,29 +116,37 @@ def plan_ranges(
             "each range reads it from its start (slow for large files)",
             path,
         )
-        rows = sum(len(chunk) for chunk in iter_raw_chunks(path, smiles_col, id_col, 50_000, fmt))
+        chunks = iter_raw_chunks(path, smiles_col, id_col, 50_000, fmt, encoding)
+        rows = sum(len(chunk) for chunk in chunks)
         return [make("records", s, min(s + chunk_size, rows)) for s in range(0, rows, chunk_size)]
     bounds = _byte_bounds(path, fmt, chunk_size)
     return [make("bytes", a, b) for a, b in itertools.pairwise(bounds)]
 
 
 def read_range(rng: LibraryRange) -> list[RawRecord]:
-    """Read one range's raw records, rows numbered from 0 within the range (see the module doc)."""
+    """Read one range's raw records, rows numbered from 0 within the range (see the module doc).
+
+    Raises:
+        InputError: bytes the range's encoding cannot decode (naming the line of the file).
+    """
     if rng.unit == "records":
         return _read_records(rng)
-    with _open_binary(Path(rng.path)) as handle:
-        header = handle.readline() if rng.format in ("csv", "tsv") else b""
-        handle.seek(rng.start)
-        data = handle.read(rng.stop - rng.start)
-    if rng.format in ("csv", "tsv"):
-        frame = pd.read_csv(
-            io.BytesIO(header + data),
-            sep="\t" if rng.format == "tsv" else ",",
-            dtype=str,
-            keep_default_na=False,
-        )
-        return _frame_records(frame, rng)
-    text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
+    with read_errors(rng.path, rng.encoding):
+        with open_binary(rng.path) as handle:
+            header = handle.readline() if rng.format in ("csv", "tsv") else b""
+            handle.seek(rng.start)
+            data = handle.read(rng.stop - rng.start)
+        if rng.format in ("csv", "tsv"):
+            frame = pd.read_csv(
+                io.BytesIO(header + data),
+                sep="\t" if rng.format == "tsv" else ",",
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,  # as the whole-file reader: a blank line is a record
+                encoding=rng.encoding,
+            )
+            return _frame_records(frame, rng)
+        text = io.StringIO(data.decode(rng.encoding), newline="")
     return _sdf_records(text) if rng.format == "sdf" else _smi_records(text, first=rng.start == 0)
 
 
@@ -142,13 +154,14 @@ def read_range(rng: LibraryRange) -> list[RawRecord]:
 
 
 def _table_columns(
-    path: Path, fmt: str, smiles_col: str | None, id_col: str | None
+    path: Path, fmt: str, smiles_col: str | None, id_col: str | None, encoding: str
 ) -> tuple[str | None, str | None]:
     """Resolve a table's SMILES and id column names as the whole-file reader does."""
     if fmt == "parquet":
         columns = list(pq.ParquetFile(path).schema_arrow.names)
     elif fmt in ("csv", "tsv"):
-        columns = [str(c) for c in pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", nrows=0).columns]
+        sep = "\t" if fmt == "tsv" else ","
+        columns = [str(c) for c in pd.read_csv(path, sep=sep, nrows=0, encoding=encoding).columns]
     else:
         return None, None
     return (
@@ -157,19 +170,14 @@ def _table_columns(
     )
 
 
-def _open_binary(path: Path) -> BinaryIO:
-    """The file's (decompressed) bytes; seeking forward in a ``.gz`` file decompresses up to there."""
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
-
-
 def _has_quotes(path: Path) -> bool:
-    with _open_binary(path) as handle:
+    with open_binary(path) as handle:
         return any(b'"' in block for block in iter(lambda: handle.read(1 << 22), b""))
 
 
 def _byte_bounds(path: Path, fmt: str, chunk_size: int) -> list[int]:
     """Offsets ``start, ..., end`` at record boundaries, about ``chunk_size`` records apart."""
-    with _open_binary(path) as handle:
+    with open_binary(path) as handle:
         start = len(handle.readline()) if fmt in ("csv", "tsv") else 0
         handle.seek(start)
         sample = handle.read(_SAMPLE_BYTES)
@@ -202,7 +210,7 @@ def _next_boundary(handle: BinaryIO, position: int, fmt: str) -> int | None:
 def _read_records(rng: LibraryRange) -> list[RawRecord]:
     """Records ``start..stop`` of a Parquet file (only the overlapping row groups) or any file."""
     if rng.format != "parquet":
-        chunks = iter_raw_chunks(rng.path, rng.smiles_col, rng.id_col, 10_000, rng.format)
+        chunks = iter_raw_chunks(rng.path, rng.smiles_col, rng.id_col, 10_000, rng.format, rng.encoding)
         raws = list(itertools.islice(itertools.chain.from_iterable(chunks), rng.start, rng.stop))
         for raw in raws:
             raw.row -= rng.start

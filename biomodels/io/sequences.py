@@ -3,6 +3,9 @@
 Parsing is Biopython's (``Bio.SeqIO``); this module picks the format, checks each record's
 letters against an IUPAC alphabet and turns every parser failure into a one-line
 :class:`~biomodels.exceptions.InputError` that names the file, the record and the reason.
+A record is never kept with an error (a :class:`~biomodels.types.SequenceRecord` has no error
+field): a record that is malformed, has letters outside its alphabet or has an empty sequence
+stops the read with such an error.
 
 Record numbers and letter positions in messages are 0-based, like :attr:`SequenceRecord.index`.
 """
@@ -24,6 +27,7 @@ from Bio.SeqFeature import SeqFeature
 from Bio.SeqRecord import SeqRecord
 
 from biomodels.exceptions import InputError, UnknownNameError
+from biomodels.io.textfiles import DEFAULT_ENCODING, check_encoding, decode_error
 from biomodels.types import SequenceRecord
 
 logger = logging.getLogger(__name__)
@@ -125,6 +129,7 @@ def read_sequences(
     format: str | None = None,
     alphabet: str | None = None,
     validate: bool = True,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[SequenceRecord]:
     """Stream the records of a FASTA, FASTQ or GenBank file, plain or gzip-compressed.
 
@@ -142,6 +147,7 @@ def read_sequences(
         validate: check letters against the alphabet. When ``False`` no record is rejected for
             its letters; ``record.alphabet`` is then ``alphabet``, or the detected one, or
             ``None`` when nothing fits.
+        encoding: the file's text encoding, decoded strictly.
 
     Yields:
         One :class:`SequenceRecord` per record, sequence upper-cased; FASTQ records carry Phred
@@ -149,12 +155,14 @@ def read_sequences(
 
     Raises:
         InputError: the file is missing, empty, binary or of unknown format (raised at once),
-            or a record is malformed, truncated or has letters outside the alphabet (raised
-            while iterating, naming the 0-based record number reached).
+            or a record is malformed, truncated, has an empty sequence or letters outside the
+            alphabet, or a line does not decode in ``encoding`` (raised while iterating, naming
+            the 0-based record number reached, or the line).
         UnknownNameError: ``alphabet`` is not a known alphabet name.
     """
     path = Path(path)
     fixed = get_alphabet(alphabet) if alphabet is not None else None
+    check_encoding(encoding)
     gzipped, head = _peek(path)
     if not head:
         raise InputError(path, "empty file: no records")
@@ -162,7 +170,7 @@ def read_sequences(
         raise InputError(path, "binary file, not FASTA, FASTQ or GenBank text")
     fmt = _resolve_format(path, format, head)
     logger.debug("reading %s as %s%s", path, fmt, " (gzip)" if gzipped else "")
-    return _records(path, fmt, gzipped, fixed, validate)
+    return _records(path, fmt, gzipped, fixed, validate, encoding)
 
 
 def _peek(path: Path) -> tuple[bool, bytes]:
@@ -183,9 +191,9 @@ def _peek(path: Path) -> tuple[bool, bytes]:
     return gzipped, b""
 
 
-def _open(path: Path, gzipped: bool, mode: str) -> IO:
-    """Open ``path`` for reading in ``mode`` (``"rb"`` or ``"rt"``, UTF-8), decompressing gzip."""
-    encoding = "utf-8" if mode == "rt" else None
+def _open(path: Path, gzipped: bool, mode: str, encoding: str = DEFAULT_ENCODING) -> IO:
+    """Open ``path`` for reading in ``mode`` (``"rb"`` or ``"rt"`` in ``encoding``), decompressing gzip."""
+    encoding = encoding if mode == "rt" else None
     if gzipped:
         return gzip.open(path, mode, encoding=encoding)
     return path.open(mode, encoding=encoding)
@@ -218,17 +226,17 @@ def _resolve_format(path: Path, format: str | None, head: bytes) -> str:
 
 
 def _records(
-    path: Path, fmt: str, gzipped: bool, fixed: Alphabet | None, validate: bool
+    path: Path, fmt: str, gzipped: bool, fixed: Alphabet | None, validate: bool, encoding: str
 ) -> Iterator[SequenceRecord]:
     """Parse ``path`` with Biopython, converting each record and each failure."""
     index = 0
-    with _open(path, gzipped, "rt") as handle:
+    with _open(path, gzipped, "rt", encoding) as handle:
         parsed = _parse(handle, fmt)
         while True:
             try:
                 record = _next_record(parsed, fmt)
             except UnicodeDecodeError:
-                raise InputError(path, "not UTF-8 text (a binary file?)", record=index) from None
+                raise decode_error(path, encoding, record=index) from None
             except BiopythonParserWarning:
                 raise InputError(
                     path, "truncated record: file ends without the '//' end marker", record=index
@@ -278,6 +286,8 @@ def _convert(
         sequence = _upper(bytes(record.seq).decode("utf-8"))
     except UndefinedSequenceError:
         raise InputError(path, f"{where} has no sequence data", record=index) from None
+    if not sequence:  # would fit every alphabet: detection would call it DNA
+        raise InputError(path, f"{where} is empty", record=index)
     if fixed is not None:
         name: str | None = fixed.name
         if validate and not set(sequence) <= fixed.allowed:

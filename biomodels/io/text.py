@@ -1,8 +1,10 @@
 """Text tables: a CSV/TSV with a free-text column and (optionally) a label column.
 
-:func:`read_text_table` returns a :class:`TextSet` with one entry per data row, in file order. A
-row whose text is missing, empty or not a string keeps its place with the reason in ``errors``.
-Column names may be given; otherwise they are detected (:func:`detect_text_columns`).
+:func:`read_text_table` returns a :class:`TextSet` with one entry per data row, in file order:
+every line of the file after the header is a row, blank lines included. A row whose text is
+missing, empty (a blank line, blank cell or only whitespace) or not a string keeps its place with
+the reason in ``errors``. Column names may be given; otherwise they are detected
+(:func:`detect_text_columns`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from biomodels.exceptions import ColumnNotFoundError, InputError
+from biomodels.io.textfiles import DEFAULT_ENCODING, read_errors
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ __all__ = [
     "texts_from_list",
 ]
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+"""Suffixes of text tables (each optionally followed by ``.gz``); ``.tsv``/``.txt`` are tab-separated."""
 TEXT_COLUMN_NAMES = ("text", "sentence", "description", "symptoms", "review", "document", "content")
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "diagnosis", "disease", "target", "category", "y")
 
@@ -131,7 +136,11 @@ def detect_text_columns(frame: pd.DataFrame) -> tuple[str, str | None]:
 
 
 def read_text_table(
-    path: str | Path, text_col: str | None = None, label_col: str | None = None, require_labels: bool = False
+    path: str | Path,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    require_labels: bool = False,
+    encoding: str = DEFAULT_ENCODING,
 ) -> TextSet:
     """Read a CSV (``.tsv``/``.txt``: tab-separated) of texts and optional labels.
 
@@ -141,18 +150,27 @@ def read_text_table(
         label_col: the label column; detected when None (and ``text_col`` is None too, or
             ``require_labels``). Missing labels become None.
         require_labels: raise when no label column is given or found (training needs labels).
+        encoding: the file's text encoding, decoded strictly.
 
     Raises:
-        InputError: unreadable file, a named column that does not exist, or no labels when
-            ``require_labels``.
+        InputError: unreadable file or not a table, a line ``encoding`` cannot decode (naming
+            it), a named column that does not exist, or no labels when ``require_labels``.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
-    sep = "\t" if path.name.lower().removesuffix(".gz").endswith((".tsv", ".txt")) else ","
+    name = path.name.lower().removesuffix(".gz")
+    if not name.endswith(TABLE_SUFFIXES):
+        raise InputError(path, f"a text table is a {', '.join(TABLE_SUFFIXES)} file (optionally .gz)")
+    sep = "\t" if name.endswith((".tsv", ".txt")) else ","
     try:
-        frame = pd.read_csv(path, sep=sep, dtype=object, keep_default_na=False, na_values=[""])
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        with read_errors(path, encoding):
+            frame = pd.read_csv(
+                path, sep=sep, dtype=object, keep_default_na=False, skip_blank_lines=False, encoding=encoding
+            )
+    except InputError:
+        raise
+    except (OSError, ValueError, LookupError, pd.errors.ParserError) as exc:
         raise InputError(path, f"cannot read table ({' '.join(str(exc).split())})") from None
     return text_set_from_frame(frame, text_col, label_col, require_labels, source=str(path))
 
@@ -176,7 +194,7 @@ def text_set_from_frame(
             raise ColumnNotFoundError(path, name, list(frame.columns))
     if text_col is None or (label_col is None and require_labels):
         try:
-            detected_text, detected_label = detect_text_columns(frame)
+            detected_text, detected_label = detect_text_columns(frame.replace({"": None}))
         except InputError as exc:
             raise InputError(path, exc.reason) from None
         text_col = text_col or detected_text
@@ -187,7 +205,7 @@ def text_set_from_frame(
     texts = [None if pd.isna(v) else v for v in frame[text_col]]
     labels = None
     if label_col is not None:
-        labels = [None if pd.isna(v) else str(v).strip() for v in frame[label_col]]
+        labels = [None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in frame[label_col]]
     result = TextSet(
         texts,
         [str(i) for i in range(len(frame))],

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from biomodels.exceptions import ColumnNotFoundError, InputError
+from biomodels.io.textfiles import DEFAULT_ENCODING, read_errors
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,10 @@ class VectorSet:
 
 
 def read_vector_table(
-    path: str | Path, targets: Sequence[str] = (), label_col: str | None = None
+    path: str | Path,
+    targets: Sequence[str] = (),
+    label_col: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> VectorSet:
     """Read a CSV (``.tsv``/``.txt``: tab-separated) of numeric features.
 
@@ -94,20 +98,25 @@ def read_vector_table(
         path: the table file.
         targets: numeric target columns (regression).
         label_col: a class-label column.
+        encoding: the file's text encoding, decoded strictly.
 
     Every other column that holds numbers is a feature; other columns are left out and named
-    in the log.
+    in the log. A blank line is a row (of missing values), so rows keep the file's numbering.
 
     Raises:
-        InputError: unreadable file, a named column that does not exist, or no feature column.
+        InputError: unreadable file, a line ``encoding`` cannot decode, a named column that
+            does not exist, or no feature column.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
     sep = "\t" if path.name.lower().removesuffix(".gz").endswith((".tsv", ".txt")) else ","
     try:
-        frame = pd.read_csv(path, sep=sep)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        with read_errors(path, encoding):
+            frame = pd.read_csv(path, sep=sep, skip_blank_lines=False, encoding=encoding)
+    except InputError:
+        raise
+    except (OSError, ValueError, LookupError, pd.errors.ParserError) as exc:
         raise InputError(path, f"cannot read table ({' '.join(str(exc).split())})") from None
     named = [*targets, *([label_col] if label_col else [])]
     for name in named:

@@ -162,7 +162,9 @@ def iter_cluster_chunks(
         job: what each worker does with a range.
         committed: ``{range index: rows}`` already done; skipped, their rows still counted.
     """
-    ranges = plan_ranges(library, config.chunk_size, config.smiles_col, config.id_col)
+    ranges = plan_ranges(
+        library, config.chunk_size, config.smiles_col, config.id_col, encoding=config.encoding
+    )
     items = [(i, r) for i, r in enumerate(ranges) if i not in committed]
     logger.info("%s: %d ranges (%d to screen) on %s", library, len(ranges), len(items), config.scheduler)
     with dask_client(config.scheduler, config.workers) as client:

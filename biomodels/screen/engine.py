@@ -41,6 +41,7 @@ from biomodels.chem.properties import PROPERTIES, compute_properties
 from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
 from biomodels.io.ranges import LibraryRange, read_range
+from biomodels.io.textfiles import DEFAULT_ENCODING, check_encoding
 from biomodels.screen.options import DEFAULT_PROPERTIES, POOLS
 from biomodels.screen.scoring import map_with_models, score_parsed
 from biomodels.train.run import Run, load_run
@@ -65,6 +66,7 @@ class ScreenConfig:
         filter_first: molecules failing a filter are not scored (they cost no inference) and
             get a ``note``; they still appear in the output.
         standardize: standardise molecules before everything else (largest fragment, neutral).
+        encoding: the library's text encoding (UTF-8 by default), decoded strictly.
         chunk_size: records per chunk: the unit of work, of memory and of resumable progress.
         workers: parallel jobs (0 = every core); with a Dask scheduler, the local cluster's workers.
         pool: ``"threads"`` (one process: one copy of the models, the least memory) or
@@ -80,6 +82,7 @@ class ScreenConfig:
     smarts: str | None = None
     filter_first: bool = False
     standardize: bool = False
+    encoding: str = DEFAULT_ENCODING
     chunk_size: int = 2000
     workers: int = 0
     pool: str = "threads"
@@ -95,6 +98,7 @@ class ScreenConfig:
             raise UnknownNameError("pool", self.pool, list(POOLS))
         if self.filter_first and not (self.filters or self.smarts):
             raise InputError(None, "filter-first needs filters or a SMARTS file")
+        check_encoding(self.encoding)
 
     def criteria(self) -> list[Criterion]:
         """The filter criteria: the expression's, then the SMARTS file's."""
@@ -203,7 +207,9 @@ def iter_chunks(
 
         yield from iter_cluster_chunks(models, library, config, job, committed)
         return
-    raw_chunks = iter_raw_chunks(library, config.smiles_col, config.id_col, config.chunk_size)
+    raw_chunks = iter_raw_chunks(
+        library, config.smiles_col, config.id_col, config.chunk_size, encoding=config.encoding
+    )
     items = ((i, raws) for i, raws in enumerate(raw_chunks) if i not in committed)
     yield from map_with_models(job, items, models, config.workers, pool=config.pool)
 

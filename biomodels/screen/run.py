@@ -74,14 +74,19 @@ def screen(
 
     Raises:
         CheckpointError: a run directory is missing or corrupt.
-        InputError: bad library, options or output name; leftover parts without ``resume``;
+        InputError: bad library, options or output name (``out`` or a side output is the
+            library); leftover parts without ``resume``;
             parts of a run with another library, models or options with ``resume``.
     """
     config, ranking, out = config or ScreenConfig(), ranking or RankingConfig(), Path(out)
     if out.suffix not in TABLE_SUFFIXES:
         raise InputError(out, f"output must end in {' or '.join(TABLE_SUFFIXES)}")
+    for written in (out, *side_outputs(out).values()):
+        if written.resolve() == Path(library).resolve():
+            raise InputError(written, "is also the library file; write the screen to another path")
     models = load_models(run_dirs)
-    next(iter_raw_chunks(library, config.smiles_col, config.id_col, 1))  # fail now on a bad library
+    # fail now on a bad library
+    next(iter_raw_chunks(library, config.smiles_col, config.id_col, 1, encoding=config.encoding))
     columns = ScreenJob.from_config(config).screen(models, []).dtypes  # the output's columns
     predictions = _numeric_predictions(models, columns)
     ranker = Ranker(ranking, ranking.columns(list(columns.index), predictions))

@@ -24,6 +24,7 @@ import pandas as pd
 
 from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
+from biomodels.io.textfiles import DEFAULT_ENCODING
 from biomodels.screen.options import POOLS
 from biomodels.train.checkpoint import MODEL_FILE
 from biomodels.train.run import Run, load_run
@@ -191,6 +192,7 @@ def iter_scored_chunks(
     workers: int = 1,
     standardize: bool = False,
     raw_chunks: Iterator[list[RawRecord]] | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[pd.DataFrame]:
     """Yield scored chunks of ``library`` in input order, memory bounded by the chunk size.
 
@@ -199,10 +201,11 @@ def iter_scored_chunks(
         library: any file :func:`~biomodels.io.read_molecules` reads.
         workers: parallel threads of this process; 1 scores in this thread, 0 = all cores.
         raw_chunks: read these chunks instead of ``library`` (used to resume mid-file).
+        encoding: the library's text encoding.
     """
-    chunks = (
-        raw_chunks if raw_chunks is not None else iter_raw_chunks(library, smiles_col, id_col, chunk_size)
-    )
+    if raw_chunks is None:
+        raw_chunks = iter_raw_chunks(library, smiles_col, id_col, chunk_size, encoding=encoding)
+    chunks = raw_chunks
     yield from map_with_models(RecordScorer(MoleculeParser(standardize=standardize)), chunks, models, workers)
 
 
@@ -229,13 +232,15 @@ def predict_file(
     chunk_size: int = 5000,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> PredictSummary:
     """Predict every row of ``input`` with the run's model into ``out`` (.csv or .parquet).
 
     Works for every model family that reads molecules or text. Rows come out in input order
     with the model's prediction columns and ``error``; molecule files stream in chunks of
     ``chunk_size`` on ``workers`` threads (``row, id, smiles``, predictions, ``_std``), and
-    ``progress(n)`` is called with each chunk's row count.
+    ``progress(n)`` is called with each chunk's row count. ``encoding`` is the input's text
+    encoding (UTF-8 by default), decoded strictly.
 
     Raises:
         InputError: ``out`` is ``input``, or the model reads neither molecules nor text.
@@ -246,9 +251,11 @@ def predict_file(
         raise InputError(out, "is also the input file; write the predictions to another path")
     run = load_run(run_dir)
     if run.model.input_kind == "molecule":
-        frames = iter_scored_chunks([run], input, smiles_col, id_col, chunk_size, workers)
+        frames = iter_scored_chunks([run], input, smiles_col, id_col, chunk_size, workers, encoding=encoding)
     elif run.model.input_kind == "text":
-        frames = iter([run.predict(input)])
+        from biomodels.io.text import read_text_table
+
+        frames = iter([run.predict(read_text_table(input, encoding=encoding))])
     else:
         raise InputError(
             run_dir,

@@ -19,7 +19,8 @@ class ChunkedTableWriter:
     """Append DataFrame chunks to ``path`` (``.csv`` or ``.parquet``); commit on clean exit.
 
     The file appears under its name only when the ``with`` block ends without error, so a
-    crash never leaves a half-written output that looks complete.
+    crash never leaves a half-written output that looks complete; the hidden temporaries of
+    this output that killed runs left beside it are removed when the next one starts.
     """
 
     def __init__(self, path: str | Path):
@@ -27,7 +28,7 @@ class ChunkedTableWriter:
         if self.path.suffix not in TABLE_SUFFIXES:
             raise InputError(self.path, f"output must end in {' or '.join(TABLE_SUFFIXES)}")
         self.rows = 0
-        self._atomic = atomic_path(self.path)
+        self._atomic = atomic_path(self.path, clean_stale=True)
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
 

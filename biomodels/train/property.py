@@ -151,6 +151,7 @@ class MoleculeEstimator(Estimator):
             config.task,
             workers=config.workers,
             extra_features=self._table_features(),
+            encoding=config.encoding,
         )
         _check_targets(table)
         split = make_split(config, table)

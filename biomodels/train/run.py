@@ -40,10 +40,11 @@ import pandas as pd
 
 from biomodels.data.splits import DEFAULT_SIZES, SPLITTERS
 from biomodels.exceptions import CheckpointError, InputError
+from biomodels.io.textfiles import DEFAULT_ENCODING, check_encoding
 from biomodels.registry import MODELS
 from biomodels.train.estimator import Estimator, TrainingData, make_model
 from biomodels.train.rundir import RunDirectory
-from biomodels.utils import read_json
+from biomodels.utils import read_json, remove_stale
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class TrainRunConfig:
         seed: seeds the split and the model. epochs: training epochs (model default if None).
         params: the model's further constructor arguments (hidden size, ensemble, ...).
         workers: featurisation processes (0 = every core). progress: show progress bars.
+        encoding: the text encoding of the data file (UTF-8 by default), decoded strictly.
     """
 
     data: str
@@ -83,10 +85,12 @@ class TrainRunConfig:
     params: dict[str, Any] = field(default_factory=dict)
     workers: int = 0
     progress: bool = False
+    encoding: str = DEFAULT_ENCODING
 
     def __post_init__(self) -> None:
         MODELS.get(self.model)  # an unknown name raises, listing the valid ones
         SPLITTERS.get(self.split)
+        check_encoding(self.encoding)
         self.data = str(self.data)
 
     def build_model(self) -> Estimator:
@@ -166,9 +170,7 @@ def staging_dir(out: Path) -> Iterator[Path]:
     """A hidden empty folder beside ``out``, renamed onto ``out`` (replacing it) when the block
     succeeds and removed when it fails. Leftovers of killed runs beside ``out`` are removed."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}.staging-*"):
-        if _pid_gone(stale.name.split(".staging-", 1)[1]):
-            shutil.rmtree(stale, ignore_errors=True)
+    remove_stale(out.parent, f".{out.name}.staging-")
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.staging-{os.getpid()}-"))
     try:
         yield staging
@@ -182,20 +184,6 @@ def staging_dir(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def _pid_gone(text: str) -> bool:
-    """Whether the process that made a staging folder (``<pid>-<random>``) has ended."""
-    pid = text.split("-", 1)[0]
-    if not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 @dataclass

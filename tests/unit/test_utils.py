@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from biomodels.exceptions import OutputError
-from biomodels.utils import atomic_path, ordered_map, read_json, write_json
+from biomodels.utils import atomic_path, ordered_map, printable, read_json, write_json
 
 
 def test_atomic_files_get_the_umask_mode_not_0600(tmp_path):
@@ -56,3 +56,9 @@ def test_ordered_map_keeps_order_with_a_bounded_window():
     with ThreadPoolExecutor(2) as pool:
         assert list(ordered_map(lambda x: x * x, range(20), pool, window=3)) == [x * x for x in range(20)]
     assert list(ordered_map(str, [1, 2])) == ["1", "2"]
+
+
+def test_printable_escapes_control_characters_and_cuts_long_text():
+    assert printable("C\x00C\nN") == "C\\x00C\\nN"
+    assert printable("CCO", limit=200) == "CCO"
+    assert printable("C" * 1000, limit=5) == "CCCCC... (1000 characters)"

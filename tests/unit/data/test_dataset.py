@@ -41,3 +41,26 @@ def test_multiclass_from_text_labels_and_errors(tmp_path, monkeypatch):
 def test_infer_task():
     assert infer_task(np.array([[0.0], [1.0], [np.nan]])) == "binary"
     assert infer_task(np.array([[0.0], [2.0]])) == "regression"
+
+
+def _latin1_table(path):
+    smiles = ["C" * n + "O" for n in range(1, 21)]
+    rows = "".join(f"{s},{0.5 * i},caf\xe9 {i}\n" for i, s in enumerate(smiles))
+    path.write_bytes(("smiles,y,name\n" + rows).encode("latin-1"))
+    return path
+
+
+def test_a_latin1_table_is_read_for_training_in_its_encoding(tmp_path, monkeypatch):
+    from biomodels.train.estimator import make_model
+    from biomodels.train.run import TrainRunConfig
+
+    monkeypatch.setenv("BIOMODELS_CACHE_DIR", str(tmp_path / "cache"))
+    path = _latin1_table(tmp_path / "t.csv")
+    with pytest.raises(InputError, match=r"t\.csv: line 2: byte 0xe9 is not utf-8 text; .* latin-1"):
+        MoleculeTable.from_file(path, "y", workers=1)
+    table = MoleculeTable.from_file(path, "y", workers=1, encoding="latin-1")
+    assert len(table) == 20 and table.meta["id"].tolist()[:2] == ["caf\xe9 0", "caf\xe9 1"]
+    config = TrainRunConfig(data=str(path), model="rf", targets=["y"], workers=1, encoding="latin-1")
+    assert make_model("rf").training_data(config).summary["valid"] == 20
+    with pytest.raises(InputError, match="unknown text encoding 'klingon'"):
+        TrainRunConfig(data=str(path), targets=["y"], encoding="klingon")

@@ -54,8 +54,8 @@ def test_cli_text_train_and_predict_with_bad_rows(tiny_texts: Path, tmp_path: Pa
     table = pd.read_csv(out)
     assert len(table) == 4 and table["row"].tolist() == [0, 1, 2, 3]
     assert pd.isna(table["error"][0]) and pd.isna(table["error"][3])
-    assert table["error"][1] == "missing text"  # an empty CSV cell is read as missing
-    assert table["error"][2].startswith("missing text; label 'Flu' is not one of the model's classes")
+    assert table["error"][1] == "empty text"  # an empty CSV cell (None or "" written) is empty text
+    assert table["error"][2].startswith("empty text; label 'Flu' is not one of the model's classes")
     assert table["top_tokens"][0].count(":") == 3 and pd.isna(table["top_tokens"][1])
     assert table.filter(like="prob_").iloc[[0, 3]].sum(1).round(6).tolist() == [1.0, 1.0]
     result = runner.invoke(

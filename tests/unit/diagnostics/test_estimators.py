@@ -265,7 +265,7 @@ def test_bag_of_words_matches_sklearn_after_reload(tmp_path: Path) -> None:
         loaded = Estimator.load(tmp_path / f"bow{tfidf}")
         np.testing.assert_allclose(loaded.predict_proba(TEXTS), expected, rtol=1e-12)
         assert list(loaded.predict(TEXTS[:2]).columns) == [
-            "row", "id", "prediction", "prob_malaria", "prob_psoriasis", "prob_uti", "error",
+            "row", "id", "prediction", "prob_malaria", "prob_psoriasis", "prob_uti", "oov_fraction", "error",
         ]  # fmt: skip
 
 
@@ -373,3 +373,18 @@ def test_registry_entries_and_constructors() -> None:
         defaults = {k: v.default for k, v in parameters.items() if k != "self"}
         assert cls().get_params() == defaults  # constructors store their arguments unchanged
         assert not cls().is_fitted and cls().name == name
+
+
+@pytest.mark.parametrize("name", ["rnn", "transformer", "bow-logreg"])
+def test_text_predict_flags_out_of_vocabulary_rows(fitted, name, tmp_path, caplog) -> None:
+    model, _ = fitted(name)
+    rows = [TEXTS[0], "quantum lattice chromodynamics gluon fever", ""]
+    with caplog.at_level("WARNING", logger="biomodels"):
+        table = model.predict(rows)
+    assert table["oov_fraction"].dtype == np.float64
+    assert table["oov_fraction"].tolist()[:2] == [0.0, pytest.approx(0.8)]
+    assert np.isnan(table["oov_fraction"][2]) and table["error"][2] == "empty text"
+    assert "1 of 2 texts have mostly out-of-vocabulary tokens (rows 1)" in caplog.text
+    model.save(tmp_path / "model")
+    loaded = Estimator.load(tmp_path / "model").predict(rows)
+    assert loaded["oov_fraction"].tolist()[:2] == table["oov_fraction"].tolist()[:2]

@@ -88,7 +88,7 @@ def test_text_detection_by_content_and_bad_rows(tmp_path: Path) -> None:
 
     assert detect_text_columns(pd.read_csv(path)) == ("complaint", "dx")
     texts = read_text_table(path, require_labels=True)
-    assert texts.errors == [None, "missing text", "empty text", None]
+    assert texts.errors == [None, "empty text", "empty text", None]  # a blank cell is empty text
     assert texts.labels == ["flu", "flu", "cold", "cold"]
 
 

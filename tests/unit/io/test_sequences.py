@@ -375,7 +375,8 @@ def test_binary_file(tmp_path):
 def test_non_utf8_text(tmp_path):
     path = tmp_path / "latin1.fa"
     path.write_bytes(">r\xe9\nACGT\n".encode("latin-1"))
-    assert_message(read_error(path), path, 0, "not UTF-8 text")
+    assert_message(read_error(path), path, 0, "line 1: byte 0xe9 is not utf-8 text", "--encoding latin-1")
+    assert next(read_sequences(path, encoding="latin-1")).id == "r\xe9"
 
 
 def test_truncated_gzip_stream(tmp_path):
