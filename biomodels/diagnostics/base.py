@@ -107,6 +107,8 @@ class NeuralEstimator(Estimator):
     ``weight_decay``); ``fit`` sets ``module_`` (the network, in eval mode) and ``history_``.
     """
 
+    _positive: ClassVar[tuple[str, ...]] = ("epochs", "batch_size", "lr")
+
     epochs: int
     batch_size: int
     lr: float

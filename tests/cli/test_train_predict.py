@@ -160,3 +160,11 @@ def test_featurize_cli_accounts_for_rows(shared_data, tmp_path):
     assert len(table) == 7831 and len(errors) == 8
     assert table["features"].isna().sum() == 8
     assert set(errors["row"]) == set(table.loc[table["error"].notna(), "row"])
+
+
+def test_predict_refuses_to_overwrite_its_input(esol_run, tmp_path):
+    library = tmp_path / "in.csv"
+    library.write_text("smiles\nCCO\n")
+    result = runner.invoke(app, ["predict", str(esol_run), str(library), "-o", str(library)])
+    assert result.exit_code == 2 and "is also the input file" in result.output
+    assert library.read_text() == "smiles\nCCO\n"

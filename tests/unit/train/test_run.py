@@ -225,3 +225,41 @@ def test_a_failed_run_leaves_the_old_run_untouched(activity_csv, tmp_path):
     assert (out / "metrics.json").read_text() == before
     assert json.loads((out / "config.json").read_text())["targets"] == ["Act"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_diagnostic_options_out_of_range_are_refused_too(tmp_path):
+    texts = tmp_path / "t.csv"
+    texts.write_text("text,label\n" + "".join(f"word{i} more,{'ab'[i % 2]}\n" for i in range(20)))
+    with pytest.raises(InputError, match="rnn: epochs must be a number > 0, got 0"):
+        train_run(TrainRunConfig(data=str(texts), model="rnn", epochs=0, split="stratified"), tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_model_json_naming_an_unknown_parameter_is_one_line_naming_the_file(trained, tmp_path):
+    import hashlib
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(trained.run_dir, copy)
+    path = copy / "model" / "model.json"
+    meta = json.loads(path.read_text())
+    meta["params"]["hiddn"] = 3
+    del meta["sha256"]
+    meta["sha256"] = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
+    path.write_text(json.dumps(meta))
+    with pytest.raises(
+        CheckpointError, match=r"model\.json: does not describe a dmpnn model .*'hiddn'"
+    ) as info:
+        load_run(copy)
+    assert "\n" not in str(info.value)
+
+
+def test_the_best_epoch_logged_is_the_restored_one(trained):
+    log = (trained.run_dir / "run.log").read_text()
+    restored = [
+        line.split("restored weights of epoch ")[1].split()[0]
+        for line in log.splitlines()
+        if "restored" in line
+    ]
+    best = [line.split("best epoch ")[1].split(",")[0] for line in log.splitlines() if "best epoch" in line]
+    assert restored and restored == best
