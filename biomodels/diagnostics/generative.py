@@ -41,7 +41,7 @@ from biomodels.diagnostics.batches import tensor_batches
 from biomodels.diagnostics.evaluate import gan_metrics, gaussian_statistics
 from biomodels.diagnostics.gan import ConditionalGAN, gan_forward, gan_loss
 from biomodels.diagnostics.image_classifier import CNNClassifier, ImageInputMixin, training_classes
-from biomodels.diagnostics.imagegrid import save_image_grid
+from biomodels.diagnostics.imagegrid import image_grid_png, save_image_grid
 from biomodels.io.images import ImageSet
 from biomodels.registry import MODELS
 from biomodels.train.estimator import Estimator, make_model
@@ -186,9 +186,14 @@ class ConditionalGANEstimator(ImageInputMixin, NeuralEstimator):
         self, path: str | Path, n_per_class: int = 8, label: int | str | None = None, seed: int | None = 0
     ) -> Path:
         """Save a grid PNG: one row per class (or ``n_per_class`` images of ``label`` only)."""
+        return save_image_grid(self._per_class(n_per_class, label, seed), path, ncol=min(n_per_class, 16))
+
+    def _per_class(
+        self, n_per_class: int, label: int | str | None = None, seed: int | None = 0
+    ) -> np.ndarray:
+        """``n_per_class`` generated images of every class (or of ``label``), class by class."""
         labels = self.classes_ if label is None else [label]
-        images = np.concatenate([self.sample(n_per_class, c, seed) for c in labels])
-        return save_image_grid(images, path, ncol=min(n_per_class, 16))
+        return np.concatenate([self.sample(n_per_class, c, seed) for c in labels])
 
     def _class_index(self, label: int | str) -> int:
         """Index of a class given by name, or by index (an int or a string of digits)."""
@@ -300,14 +305,15 @@ class ConditionalGANEstimator(ImageInputMixin, NeuralEstimator):
         self.judge_._set_modules(modules[1:])
         self.judge_.fitted_ = True
 
-    def save(self, path: str | Path, versions: dict[str, Any] | None = None) -> Path:
-        """Write the model folder, plus the probe grid of each training epoch
-        (``samples/epoch_001.png``...) and ``samples.png`` (16 images per class, seed 0)."""
-        path = super().save(path, versions)
-        for epoch, images in enumerate(self.probe_samples_, start=1):
-            save_image_grid(images, path / "samples" / f"epoch_{epoch:03d}.png", ncol=PROBE_PER_CLASS)
-        self.sample_grid(path / "samples.png", n_per_class=16)
-        return path
+    def _get_files(self) -> dict[str, bytes]:
+        """The probe grid of each training epoch (``samples/epoch_001.png``...) and
+        ``samples.png`` (16 images per class, seed 0), saved and checksummed with the model."""
+        files = {
+            f"samples/epoch_{epoch:03d}.png": image_grid_png(images, ncol=PROBE_PER_CLASS)
+            for epoch, images in enumerate(self.probe_samples_, start=1)
+        }
+        files["samples.png"] = image_grid_png(self._per_class(16), ncol=16)
+        return files
 
 
 class _EpochSamples:

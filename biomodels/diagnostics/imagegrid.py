@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ from PIL import Image
 
 from biomodels.utils import atomic_path
 
-__all__ = ["image_grid", "save_image_grid"]
+__all__ = ["image_grid", "image_grid_png", "save_image_grid"]
 
 
 def image_grid(images: np.ndarray, ncol: int, gap: int = 2) -> np.ndarray:
@@ -29,15 +30,22 @@ def image_grid(images: np.ndarray, ncol: int, gap: int = 2) -> np.ndarray:
     return grid
 
 
-def save_image_grid(images: np.ndarray, path: str | Path, ncol: int = 8, upscale: int = 2) -> Path:
-    """Write :func:`image_grid` of ``images`` to the PNG ``path`` atomically, each pixel ``upscale``-fold."""
+def image_grid_png(images: np.ndarray, ncol: int = 8, upscale: int = 2) -> bytes:
+    """:func:`image_grid` of ``images`` encoded as PNG, each pixel ``upscale``-fold."""
     grid = image_grid(images, ncol)
     picture = Image.fromarray(np.round(grid * 255).astype(np.uint8))
     if upscale > 1:
         picture = picture.resize(
             (picture.width * upscale, picture.height * upscale), Image.Resampling.NEAREST
         )
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def save_image_grid(images: np.ndarray, path: str | Path, ncol: int = 8, upscale: int = 2) -> Path:
+    """Write :func:`image_grid_png` of ``images`` to the PNG ``path`` atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        picture.save(tmp, format="PNG")
+        tmp.write_bytes(image_grid_png(images, ncol, upscale))
     return path

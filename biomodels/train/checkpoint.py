@@ -12,7 +12,8 @@ A model folder (a run directory's ``model/``) holds::
 ``params`` are the estimator's constructor arguments (its hyperparameters) and ``state`` what
 ``fit`` learned that is not a tensor (target names, classes, scalers, vocabularies). Nothing is
 pickled: weights load through safetensors and the config through ``json``. ``sha256`` covers
-the rest of ``model.json`` and ``files`` covers every other file, so an edit anywhere in the
+the rest of ``model.json`` and ``files`` covers every other file (further files a family saves,
+such as a GAN's sample grids, included), so an edit anywhere in the
 folder (a scaler's mean, a weight) is a one-line :class:`~biomodels.exceptions.CheckpointError`
 naming the file. Files are written atomically, weights before ``model.json``.
 """
@@ -71,6 +72,7 @@ def write_model_folder(
     modules: list[nn.Module],
     arrays: Mapping[str, np.ndarray] | None = None,
     versions: Mapping[str, Any] | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Save a model into ``directory`` (created; see the module docstring for the layout).
 
@@ -82,6 +84,8 @@ def write_model_folder(
         modules: networks whose ``state_dict`` is saved, one ``member_i`` folder each.
         arrays: named numeric arrays kept beside the weights.
         versions: library versions to record (the run's environment).
+        extra_files: further files by relative name (e.g. a GAN's sample grids), recorded and
+            checked like the weights.
     """
     directory = Path(directory)
     files = {}
@@ -95,6 +99,8 @@ def write_model_folder(
     if arrays:
         data = safetensors.numpy.save({k: np.ascontiguousarray(v) for k, v in arrays.items()})
         files[ARRAYS_FILE] = _write_bytes(directory / ARRAYS_FILE, data)
+    for name, data in (extra_files or {}).items():
+        files[name] = _write_bytes(directory / name, data)
     meta = to_jsonable(
         {
             "format_version": FORMAT_VERSION,
@@ -146,17 +152,24 @@ class ModelFolder:
         module.load_state_dict(state, strict=True)
         return module.eval()
 
-    def _load(self, name: str, parse: Callable[[bytes], dict[str, Any]]) -> dict[str, Any]:
+    def verified_bytes(self, name: str) -> bytes:
+        """The content of the recorded file ``name``, checked against its size and sha256."""
         path = self.path / name
         record = self.files[name]
+        what = "weights file" if name.endswith(".safetensors") else "file"
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise CheckpointError(path, "weights file is missing") from None
+            raise CheckpointError(path, f"{what} is missing") from None
         except OSError as exc:
-            raise CheckpointError(path, f"weights file is unreadable ({_one_line(exc)})") from None
+            raise CheckpointError(path, f"{what} is unreadable ({_one_line(exc)})") from None
         if len(data) != record.get("bytes") or hashlib.sha256(data).hexdigest() != record.get("sha256"):
-            raise CheckpointError(path, "weights file is corrupt or altered (size or checksum mismatch)")
+            raise CheckpointError(path, f"{what} is corrupt or altered (size or checksum mismatch)")
+        return data
+
+    def _load(self, name: str, parse: Callable[[bytes], dict[str, Any]]) -> dict[str, Any]:
+        path = self.path / name
+        data = self.verified_bytes(name)
         try:
             return parse(data)
         except Exception as exc:  # safetensors raises its own SafetensorError or OSError
@@ -202,6 +215,10 @@ def read_model_folder(directory: str | Path) -> ModelFolder:
     keys = ("model", "params", "state", "versions", "files")
     if not all(isinstance(meta.get(k), str if k == "model" else dict) for k in keys):
         raise CheckpointError(path, f"not a biomodels model config (needs {', '.join(keys)})")
+    folder = ModelFolder(directory, *(meta[k] for k in keys))
+    for name in meta["files"]:
+        if not name.startswith("member_") and name != ARRAYS_FILE:
+            folder.verified_bytes(name)  # weights and arrays are checked as they are loaded
     if meta["versions"].get("biomodels") != __version__:
         logger.info(
             "%s was written by biomodels %s; this is %s", path, meta["versions"].get("biomodels"), __version__

@@ -169,6 +169,10 @@ class Estimator:
         """Learned numeric arrays kept beside the weights."""
         return {}
 
+    def _get_files(self) -> dict[str, bytes]:
+        """Further files saved (and checksummed) in the model folder, by relative name."""
+        return {}
+
     def _modules(self) -> list[nn.Module]:
         """The fitted networks whose weights are saved (one per ensemble member)."""
         return []
@@ -191,6 +195,7 @@ class Estimator:
             self._modules(),
             self._get_arrays(),
             versions,
+            self._get_files(),
         )
 
     @classmethod

@@ -183,6 +183,10 @@ def test_gan_samples_and_saves_its_probe_grids(fitted, tmp_path: Path) -> None:
     assert loaded.evaluate(loaded.sample(8, 0, seed=9))["n_generated"] == 40
     with pytest.raises(ValueError, match="unknown class 'flu'; the model's classes are: normal, pneumonia"):
         gan.sample(1, "flu")
+    grid = tmp_path / "gan" / "samples" / "epoch_003.png"
+    grid.write_bytes(grid.read_bytes()[:-8])  # the sample grids are checksummed like the weights
+    with pytest.raises(CheckpointError, match=r"epoch_003\.png: file is corrupt or altered"):
+        Estimator.load(tmp_path / "gan")
 
 
 def test_gan_takes_a_saved_judge(fitted, train_images: ImageSet, tmp_path: Path) -> None:
