@@ -11,6 +11,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from biomodels.report import draw_top_compounds, report_run
 from biomodels.screen.demo import run_demo
 
 
@@ -24,6 +25,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     result = run_demo(args.out, seed=args.seed, ensemble=args.ensemble, epochs=args.epochs, top=args.top)
+    report_run(result.train.run_dir)  # the run's plots; then the grid of the top compounds
+    draw_top_compounds(result.top, args.out / "top_compounds.png", result.score)
     print(result.top.to_string(index=False))
     print(f"run directory: {result.train.run_dir}; top compounds: {result.top_csv}")
 

@@ -21,9 +21,12 @@ def demo(
     seed: int = typer.Option(0),
 ) -> None:
     """Train a D-MPNN ensemble on CHEMBL2321810 (RDKit-shipped) and screen RDKit's NCI library."""
+    from biomodels.report import draw_top_compounds, report_run
     from biomodels.screen.demo import run_demo
 
     result = run_demo(out, seed, ensemble, epochs, top, progress=True, min_similarity=min_similarity)
+    report_run(result.train.run_dir)
+    top_png = draw_top_compounds(result.top, Path(out) / "top_compounds.png", result.score)
     test = result.train.metrics["test"]["mean"]
     console.print(
         f"activity model: {ensemble} x D-MPNN, test RMSE {test['rmse']:.3f}, "
@@ -36,9 +39,9 @@ def demo(
     )
     shown = result.top.head(10).assign(smiles=result.top["smiles"].str.slice(0, 48))
     console.print(
-        shown[["id", "predicted_Act", "uncertainty", "train_similarity", "smiles"]].to_string(
+        shown[["id", result.score, "uncertainty", "train_similarity", "smiles"]].to_string(
             index=False, float_format=lambda v: f"{v:.2f}"
         ),
         soft_wrap=True,
     )
-    console.print(f"-> {result.top_csv}, {result.top_png}")
+    console.print(f"-> {result.top_csv}, {top_png}")

@@ -5,6 +5,7 @@ Nothing below this package imports it: training, screening and evaluation write 
 :func:`write_screen_report` draws a screening run's HTML page from the summary it returned.
 """
 
+from biomodels.report.molecules import draw_top_compounds
 from biomodels.report.plots import (
     plot_confusion_matrix,
     plot_histogram,
@@ -16,6 +17,7 @@ from biomodels.report.run import report_run
 from biomodels.report.screen import write_screen_report
 
 __all__ = [
+    "draw_top_compounds",
     "plot_confusion_matrix",
     "plot_histogram",
     "plot_parity",

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 from rdkit import Chem, RDConfig
-from rdkit.Chem import Draw
 
 from biomodels.chem.similarity import nearest_similarity
 from biomodels.screen.scoring import PredictSummary, predict_file
@@ -37,8 +36,9 @@ class DemoResult:
     screen: PredictSummary
     top: pd.DataFrame
     top_csv: Path
-    top_png: Path
     in_domain: int
+    score: str = f"predicted_{ACTIVITY}"
+    """The column of ``top`` holding the predicted activity."""
 
 
 def activity_table(out: Path) -> Path:
@@ -108,23 +108,5 @@ def run_demo(
     top_csv = out / "top_compounds.csv"
     with atomic_path(top_csv) as tmp:
         best.to_csv(tmp, index=False)
-    top_png = out / "top_compounds.png"
-    image = Draw.MolsToGridImage(
-        [Chem.MolFromSmiles(s) for s in best["smiles"]],
-        molsPerRow=5,
-        subImgSize=(260, 220),
-        legends=[
-            f"NCI {i}: {p:.2f} +/- {u:.2f} (sim {t:.2f})"
-            for i, p, u, t in zip(
-                best["id"],
-                best[f"predicted_{ACTIVITY}"],
-                best["uncertainty"],
-                best["train_similarity"],
-                strict=True,
-            )
-        ],
-    )
-    with atomic_path(top_png) as tmp:
-        image.save(tmp, format="PNG")
     logger.info("demo: screened %d NCI compounds; top %d in %s", summary.rows, len(best), top_csv)
-    return DemoResult(trained, summary, best, top_csv, top_png, len(in_domain))
+    return DemoResult(trained, summary, best, top_csv, len(in_domain))

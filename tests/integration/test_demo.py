@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from biomodels.report import draw_top_compounds
 from biomodels.screen.demo import activity_table, run_demo
 
 
@@ -26,7 +27,7 @@ def test_demo_ranks_the_nci_library(tmp_path):
     assert (top["train_similarity"] >= 0.3).all() and 5 <= result.in_domain < result.screen.scored
     best = scored.set_index("row").loc[top["row"].iloc[0], "Act"]
     assert top["predicted_Act"].iloc[0] == pytest.approx(float(best), rel=1e-6)
-    assert result.top_png.stat().st_size > 10_000
+    assert draw_top_compounds(result.top, tmp_path / "top.png", result.score).stat().st_size > 10_000
     for name in (
         "metrics.json",
         "predictions_test.csv",
