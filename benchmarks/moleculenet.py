@@ -462,7 +462,9 @@ def main() -> None:
     parser.add_argument("--ensemble", type=int, default=1)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument(
-        "--extra-features", default="rdkit2d", help="molecule features added to the head ('' for none)"
+        "--extra-features",
+        default="",
+        help="molecule features added to our head, e.g. rdkit2d (default none: both tools at their defaults)",
     )
     parser.add_argument("--peer", choices=peers.PEERS, default="chemprop", help="peer run on the same splits")
     parser.add_argument("--chemprop", default=None, help="chemprop executable (default: see the module doc)")
