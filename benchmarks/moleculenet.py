@@ -69,7 +69,15 @@ DATASETS = {
     "freesolv": ("freesolv.csv", ["freesolv"], "rmse", "regression"),
     "bbbp": ("bbbp.csv", ["p_np"], "roc_auc", "binary"),
     "tox21": ("tox21.csv", TOX21_TASKS, "roc_auc", "binary"),
+    "hiv": ("hiv.csv.gz", ["HIV_active"], "roc_auc", "binary"),
 }
+FULL = "hiv"
+"""Added to ``--datasets`` by ``--full``: 41,127 molecules, hours of CPU for both tools."""
+VARIANTS = {
+    "default": ({}, []),
+    "descriptors": ({"extra_features": "rdkit2d"}, ["--molecule-featurizers", "v1_rdkit_2d_normalized"]),
+}
+"""Per variant: our parameters and chemprop's options that give both tools the same kind of input."""
 LOWER_IS_BETTER = {"rmse", "mae"}
 BARS = {
     ("esol", "random"): 0.60,
@@ -195,79 +203,93 @@ def _cpu_self() -> float:
 def run_accuracy(
     args: argparse.Namespace, console: Console, chemprop: Path | None, output: dict
 ) -> list[dict]:
+    """Every (variant, data set, model, split, seed): ours, then chemprop on the same split.
+
+    Rows are appended to ``output["accuracy"]``, which is rewritten to ``--json`` after each one,
+    so a long run that is stopped keeps what it measured.
+    """
     results = output.setdefault("accuracy", [])
-    params: dict[str, Any] = {}
-    if args.extra_features:
-        params["extra_features"] = args.extra_features
-    if args.ensemble != 1:
-        params["ensemble"] = args.ensemble
-    if args.dropout:
-        params["dropout"] = args.dropout
-    for dataset in args.datasets.split(","):
-        file, targets, metric, task = DATASETS[dataset]
-        for model in args.models.split(","):
-            for split in args.splits.split(","):
-                for seed in range(args.seeds):
-                    name = f"{dataset}-{model}-{split}-{seed}"
-                    with tempfile.TemporaryDirectory() as tmp:
-                        run_dir = Path(args.runs or tmp) / name
-                        cpu = _cpu_self()
-                        with cold_cache(Path(tmp) / "cache"):
-                            result = peers.train_ours(
-                                DATA / file,
-                                targets,
-                                run_dir,
-                                model=model,
-                                split=split,
-                                seed=seed,
-                                epochs=args.epochs,
-                                params=params,
-                            )
-                        cpu = _cpu_self() - cpu
-                        value = score_ours(Path(result.run_dir), targets, task, metric)
-                        reported = result.metrics["test"]["mean"][metric]
-                        if not np.isclose(value, reported, rtol=1e-4, equal_nan=True):
-                            console.print(
-                                f"[red]{name}: test {metric} {value} from the file, {reported} reported"
-                            )
-                        row = {
-                            "dataset": dataset,
-                            "model": model,
-                            "split": split,
-                            "seed": seed,
-                            "epochs": args.epochs,
-                            "params": params,
-                            "metric": metric,
-                            "value": value,
-                            "seconds": result.seconds,
-                            "cpu_seconds": cpu,
-                            "chemprop": None,
-                        }
-                        if chemprop is not None and model == "dmpnn":
-                            split_indices = run_split(Path(result.run_dir))
-                            valid = valid_molecules(Path(result.run_dir), split_indices, targets)
-                            row["chemprop"] = run_chemprop(
-                                chemprop,
-                                valid,
-                                split_indices,
-                                targets,
-                                task,
-                                metric,
-                                seed,
-                                args.epochs,
-                                Path(args.runs or tmp) / f"{name}-chemprop",
-                                args.chemprop_args,
-                                args.threads,
-                            )
-                    results.append(row)
-                    peer = row["chemprop"]
-                    console.print(
-                        f"{name}: {metric} ours {value:.4f} ({result.seconds:.0f} s), chemprop "
-                        + (f"{peer['value']:.4f} ({peer['seconds']:.0f} s)" if peer else peers.NOT_MEASURED)
-                    )
-                    if args.json:
-                        args.json.write_text(json.dumps(output, indent=2))
+    datasets = args.datasets.split(",") + ([FULL] if args.full and FULL not in args.datasets else [])
+    for variant in args.variants.split(","):
+        ours_params, chemprop_variant_args = VARIANTS[variant]
+        params: dict[str, Any] = {**ours_params, **args.params}
+        if args.extra_features:
+            params["extra_features"] = args.extra_features
+        chemprop_args = [*chemprop_variant_args, *args.chemprop_args]
+        for dataset in datasets:
+            for model in args.models.split(","):
+                for split in args.splits.split(","):
+                    for seed in range(args.seeds):
+                        run = {"dataset": dataset, "variant": variant, "model": model, "split": split}
+                        row = run_pair(args, console, chemprop, {**run, "seed": seed}, params, chemprop_args)
+                        results.append(row)
+                        if args.json:
+                            args.json.write_text(json.dumps(output, indent=2))
     return results
+
+
+def run_pair(
+    args: argparse.Namespace,
+    console: Console,
+    chemprop: Path | None,
+    run: dict[str, Any],
+    params: dict[str, Any],
+    chemprop_args: list[str],
+) -> dict:
+    """One seed of one data set: our :func:`train_run`, then ``chemprop train`` on its split."""
+    file, targets, metric, task = DATASETS[run["dataset"]]
+    name = "-".join(str(run[key]) for key in ("dataset", "variant", "model", "split", "seed"))
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(args.runs or tmp) / name
+        cpu = _cpu_self()
+        with cold_cache(Path(tmp) / "cache"):
+            result = peers.train_ours(
+                DATA / file,
+                targets,
+                run_dir,
+                model=run["model"],
+                split=run["split"],
+                seed=run["seed"],
+                epochs=args.epochs,
+                params=params,
+            )
+        cpu = _cpu_self() - cpu
+        value = score_ours(Path(result.run_dir), targets, task, metric)
+        reported = result.metrics["test"]["mean"][metric]
+        if not np.isclose(value, reported, rtol=1e-4, equal_nan=True):
+            console.print(f"[red]{name}: test {metric} {value} from the file, {reported} reported")
+        row = {
+            **run,
+            "epochs": args.epochs,
+            "params": params,
+            "metric": metric,
+            "value": value,
+            "seconds": result.seconds,
+            "cpu_seconds": cpu,
+            "chemprop": None,
+        }
+        if chemprop is not None and run["model"] == "dmpnn":
+            split_indices = run_split(Path(result.run_dir))
+            valid = valid_molecules(Path(result.run_dir), split_indices, targets)
+            row["chemprop"] = run_chemprop(
+                chemprop,
+                valid,
+                split_indices,
+                targets,
+                task,
+                metric,
+                run["seed"],
+                args.epochs,
+                Path(args.runs or tmp) / f"{name}-chemprop",
+                chemprop_args,
+                args.threads,
+            )
+    peer = row["chemprop"]
+    console.print(
+        f"{name}: {metric} ours {value:.4f} ({result.seconds:.0f} s), chemprop "
+        + (f"{peer['value']:.4f} ({peer['seconds']:.0f} s)" if peer else peers.NOT_MEASURED)
+    )
+    return row
 
 
 def summarise(results: list[dict]) -> list[dict]:
@@ -276,6 +298,7 @@ def summarise(results: list[dict]) -> list[dict]:
     for row in results:
         key = (
             row["dataset"],
+            row.get("variant", "default"),
             row["model"],
             row["split"],
             row["metric"],
@@ -284,10 +307,11 @@ def summarise(results: list[dict]) -> list[dict]:
         )
         groups.setdefault(key, []).append(row)
     summary = []
-    for (dataset, model, split, metric, _, _), rows in groups.items():
+    for (dataset, variant, model, split, metric, _, _), rows in groups.items():
         ours = np.array([r["value"] for r in rows])
         entry: dict[str, Any] = {
             "dataset": dataset,
+            "variant": variant,
             "model": model,
             "split": split,
             "metric": metric,
@@ -327,6 +351,7 @@ def summarise(results: list[dict]) -> list[dict]:
 
 TABLE_COLUMNS = (
     "data set",
+    "variant",
     "model",
     "split",
     "metric",
@@ -360,6 +385,7 @@ def table_rows(summary: list[dict]) -> list[list[str]]:
         rows.append(
             [
                 entry["dataset"],
+                entry.get("variant", "default"),
                 entry["model"],
                 entry["split"],
                 metric,
@@ -459,12 +485,24 @@ def main() -> None:
     parser.add_argument("--splits", default="random")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--ensemble", type=int, default=1)
-    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument(
+        "--variants",
+        default="default",
+        help="default (both tools at their defaults) and/or descriptors (ours rdkit2d, chemprop "
+        "v1_rdkit_2d_normalized), comma-separated",
+    )
+    parser.add_argument("--full", action="store_true", help=f"add {FULL} (hours of CPU)")
     parser.add_argument(
         "--extra-features",
         default="",
-        help="molecule features added to our head, e.g. rdkit2d (default none: both tools at their defaults)",
+        help="molecule features added to our head only, e.g. morgan "
+        "(--variants descriptors gives both tools rdkit2d)",
+    )
+    parser.add_argument(
+        "--params",
+        type=json.loads,
+        default={},
+        help='our model parameters as JSON, e.g. \'{"readout": "norm"}\'',
     )
     parser.add_argument("--peer", choices=peers.PEERS, default="chemprop", help="peer run on the same splits")
     parser.add_argument("--chemprop", default=None, help="chemprop executable (default: see the module doc)")

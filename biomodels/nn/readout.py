@@ -42,6 +42,19 @@ class MeanReadout(nn.Module):
         return segment_sum(h, index, num_graphs) / count[:, None]
 
 
+@READOUTS.register("norm")
+class NormReadout(nn.Module):
+    """Sum of node embeddings divided by a constant (chemprop v2's default, ``norm=100``): a size-aware
+    pooling like ``sum`` whose scale stays near that of ``mean`` for drug-sized molecules."""
+
+    def __init__(self, dim: int, norm: float = 100.0):
+        super().__init__()
+        self.norm = norm
+
+    def forward(self, h: torch.Tensor, index: torch.Tensor, num_graphs: int) -> torch.Tensor:
+        return segment_sum(h, index, num_graphs) / self.norm
+
+
 @READOUTS.register("attention")
 class AttentionReadout(nn.Module):
     """Gated attention pooling (Li et al., 2016): ``sum_i softmax_i(gate(h_i)) h_i`` per graph,

@@ -110,9 +110,17 @@ def _row(value, seed, peer=None):
 
 def test_table_marks_the_peer_not_measured(moleculenet, peers):
     summary = moleculenet.summarise([_row(0.5, 0), _row(0.7, 1)])
-    (row,) = moleculenet.table_rows(summary)
-    assert row[5] == "0.600 +- 0.100"
-    assert row[6:9] == [peers.NOT_MEASURED] * 3 and row[-2:] == [peers.NOT_MEASURED] * 2
+    (cells,) = moleculenet.table_rows(summary)
+    row = dict(zip(moleculenet.TABLE_COLUMNS, cells, strict=True))
+    assert row["ours"] == "0.600 +- 0.100" and row["variant"] == "default"
+    peer_columns = [
+        "chemprop",
+        "ours - chemprop",
+        "ours better",
+        "chemprop CPU s/run",
+        "chemprop CPU / ours CPU",
+    ]
+    assert [row[column] for column in peer_columns] == [peers.NOT_MEASURED] * 5
     assert "not measured" in moleculenet.markdown_table(summary)
 
 
@@ -121,8 +129,18 @@ def test_table_pairs_seeds_with_the_peer(moleculenet):
     (entry,) = summary
     assert entry["difference_mean"] == pytest.approx((-0.1 + 0.05 - 0.1) / 3)
     assert entry["ours_better"] == 2 and entry["speed_ratio"] == pytest.approx(2.0)
-    row = moleculenet.table_rows(summary)[0]
-    assert row[6] == "0.650 +- 0.041" and row[8] == "2/3" and row[-1] == "2.00"
+    row = dict(zip(moleculenet.TABLE_COLUMNS, moleculenet.table_rows(summary)[0], strict=True))
+    assert row["chemprop"] == "0.650 +- 0.041" and row["ours better"] == "2/3"
+    assert row["chemprop CPU / ours CPU"] == "2.00"
+
+
+def test_variants_group_apart(moleculenet):
+    rows = [_row(0.5, 0, 0.6), {**_row(0.4, 0, 0.45), "variant": "descriptors"}]
+    summary = moleculenet.summarise(rows)
+    assert [(entry["variant"], entry["ours_mean"]) for entry in summary] == [
+        ("default", 0.5),
+        ("descriptors", 0.4),
+    ]
 
 
 def test_score_is_the_same_code_for_both(moleculenet):

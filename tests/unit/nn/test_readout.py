@@ -11,7 +11,7 @@ INDEX = torch.tensor([0, 0, 0, 2, 2])  # graph 1 has no nodes
 
 
 def test_registry_names():
-    assert READOUTS.names() == ["attention", "mean", "sum"]
+    assert READOUTS.names() == ["attention", "mean", "norm", "sum"]
 
 
 @pytest.mark.parametrize("name", READOUTS.names())
@@ -26,6 +26,7 @@ def test_sum_and_mean_values():
     h = torch.randn(5, 4)
     torch.testing.assert_close(READOUTS.get("sum")(4)(h, INDEX, 3)[0], h[:3].sum(0))
     torch.testing.assert_close(READOUTS.get("mean")(4)(h, INDEX, 3)[2], h[3:].mean(0))
+    torch.testing.assert_close(READOUTS.get("norm")(4)(h, INDEX, 3)[0], h[:3].sum(0) / 100)
 
 
 def test_attention_is_a_convex_combination():
