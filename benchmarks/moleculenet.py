@@ -200,6 +200,27 @@ def _cpu_self() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def add_dataset(path: Path) -> str:
+    """Register a MoleculeNet-style CSV that the project does not ship (``--dataset-file``).
+
+    Its targets are every column but the SMILES one (``smiles``, ``mol`` or the first); a data set
+    whose labels are all 0/1 is binary and scored by ROC-AUC, any other by RMSE. Returns its name
+    (the file's stem).
+    """
+    frame = pd.read_csv(path)
+    smiles = next((c for c in frame.columns if c.lower() in ("smiles", "mol")), frame.columns[0])
+    targets = [c for c in frame.columns if c != smiles]
+    labels = frame[targets].to_numpy(float)
+    binary = bool(np.isin(labels[~np.isnan(labels)], (0.0, 1.0)).all())
+    DATASETS[path.stem] = (
+        path.resolve(),
+        targets,
+        "roc_auc" if binary else "rmse",
+        "binary" if binary else "regression",
+    )
+    return path.stem
+
+
 def run_accuracy(
     args: argparse.Namespace, console: Console, chemprop: Path | None, output: dict
 ) -> list[dict]:
@@ -209,7 +230,9 @@ def run_accuracy(
     so a long run that is stopped keeps what it measured.
     """
     results = output.setdefault("accuracy", [])
-    datasets = args.datasets.split(",") + ([FULL] if args.full and FULL not in args.datasets else [])
+    datasets = [name for name in args.datasets.split(",") if name]
+    datasets += [FULL] if args.full and FULL not in datasets else []
+    datasets += [add_dataset(path) for path in args.dataset_file]
     for variant in args.variants.split(","):
         ours_params, chemprop_variant_args = VARIANTS[variant]
         params: dict[str, Any] = {**ours_params, **args.params}
@@ -238,13 +261,14 @@ def run_pair(
 ) -> dict:
     """One seed of one data set: our :func:`train_run`, then ``chemprop train`` on its split."""
     file, targets, metric, task = DATASETS[run["dataset"]]
+    file = DATA / file
     name = "-".join(str(run[key]) for key in ("dataset", "variant", "model", "split", "seed"))
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(args.runs or tmp) / name
         cpu = _cpu_self()
         with cold_cache(Path(tmp) / "cache"):
             result = peers.train_ours(
-                DATA / file,
+                file,
                 targets,
                 run_dir,
                 model=run["model"],
@@ -492,6 +516,13 @@ def main() -> None:
         "v1_rdkit_2d_normalized), comma-separated",
     )
     parser.add_argument("--full", action="store_true", help=f"add {FULL} (hours of CPU)")
+    parser.add_argument(
+        "--dataset-file",
+        type=Path,
+        action="append",
+        default=[],
+        help="also a CSV this project does not ship (SMILES + label columns), named by its stem",
+    )
     parser.add_argument(
         "--extra-features",
         default="",

@@ -147,3 +147,14 @@ def test_score_is_the_same_code_for_both(moleculenet):
     truth = np.array([[1.0], [2.0], [np.nan]])
     pred = np.array([[1.5], [2.5], [9.0]])
     assert moleculenet.score("regression", "rmse", truth, pred) == pytest.approx(0.5)
+
+
+def test_dataset_file_infers_targets_and_task(moleculenet, tmp_path):
+    binary = tmp_path / "bace.csv"
+    binary.write_text("mol,Class\nCCO,1\nCCN,0\n")
+    regression = tmp_path / "lipo.csv"
+    regression.write_text("smiles,lipo,other\nCCO,1.5,\nCCN,0,1\n")
+    assert moleculenet.add_dataset(binary) == "bace"
+    assert moleculenet.DATASETS["bace"][1:] == (["Class"], "roc_auc", "binary")
+    moleculenet.add_dataset(regression)
+    assert moleculenet.DATASETS["lipo"][1:] == (["lipo", "other"], "rmse", "regression")
