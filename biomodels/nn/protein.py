@@ -67,7 +67,8 @@ class CNNProteinEncoder(ProteinEncoder):
         self.embed = nn.Embedding(len(SequenceVocabulary.for_alphabet("protein")), embed_dim, padding_idx=0)
         widths = [embed_dim, filters, 2 * filters, 3 * filters]
         self.convs = nn.ModuleList(
-            nn.Conv1d(w_in, w_out, kernel, padding=kernel // 2) for w_in, w_out in zip(widths, widths[1:], strict=False)
+            nn.Conv1d(w_in, w_out, kernel, padding=kernel // 2)
+            for w_in, w_out in zip(widths, widths[1:], strict=False)
         )
         self.dropout = nn.Dropout(dropout)
         self.out_dim = widths[-1]
