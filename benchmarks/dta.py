@@ -106,6 +106,7 @@ def main() -> None:
     runs = []
     for split, seed in plan:
         runs.append(run_one(args.data, split, seed, args.epochs))
+        write_json(args.json, {"epochs": args.epochs, "threads": args.threads, "runs": runs})  # so far
         test = runs[-1]["test"]
         print(
             f"{split} seed {seed}: mse {test['mse']:.4f} ci {test['ci']:.4f} rm2 {test['rm2']:.4f} "

@@ -7,12 +7,11 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import console, friendly_errors, progress_bar
+from biomodels.cli.common import console, counting_progress, friendly_errors
 
 app = typer.Typer(
     help="Drug-target affinity: compounds plus protein sequences (FASTA, GenBank) -> affinity.",
@@ -67,23 +66,13 @@ def predict(
     ),
     targets: Path = typer.Option(..., "--targets", help="Protein FASTA, nucleotide FASTA or GenBank."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .parquet or .csv (ligand x target rows)."),
-    chunk_size: int = typer.Option(10_000, help="Ligands read and scored together (bounds memory)."),
+    chunk_size: int = typer.Option(100_000, help="Rows (ligand x target) scored together; bounds memory."),
     seed: int = typer.Option(0, help="Recorded for reproducibility; prediction is deterministic."),
 ) -> None:
     """Every ligand x every target, one row each: ligand_id, target_id, affinity, error."""
     from biomodels.dta import predict as predict_dta
 
-    started = time.perf_counter()
-    with progress_bar() as progress:
-        task = progress.add_task(f"dta predict {ligands.name}", total=None, rate="")
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            progress.update(task, completed=done, rate=f"{rate:,.0f} ligands/s")
-
+    with counting_progress(f"dta predict {ligands.name}", "ligands") as advance:
         summary = predict_dta(run_dir, ligands, targets, out, chunk_size=chunk_size, progress=advance)
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
     console.print(

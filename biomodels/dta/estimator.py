@@ -301,7 +301,8 @@ class AffinityEstimator(Estimator):
                 errors[i, :] = f"ligand: {r.error}"
         for j, t in enumerate(targets):
             if not t.ok:
-                errors[:, j] = np.where(errors[:, j] == None, f"target: {t.error}", errors[:, j])  # noqa: E711
+                for i in range(n_l):
+                    errors[i, j] = errors[i, j] or f"target: {t.error}"
         if len(good_l) and len(good_t):
             try:
                 values[np.ix_(good_l, good_t)] = self._score_grid(

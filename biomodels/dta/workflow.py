@@ -2,7 +2,7 @@
 
 :func:`train` is :func:`biomodels.train.run.train_run` with the ``dta`` model; :func:`predict`
 scores every ligand against every target of a trained run. A ligand file is streamed in chunks
-(memory bounded by ``chunk_size`` x targets rows) into a CSV or Parquet file written atomically,
+(memory bounded by ``chunk_size`` rows) into a CSV or Parquet file written atomically,
 so a library of millions of compounds can be ranked against a kinase given as a FASTA file.
 """
 
@@ -72,15 +72,16 @@ def predict(
     ligands: Any,
     targets: Any,
     out: str | Path | None = None,
-    chunk_size: int = 10_000,
+    chunk_size: int = 100_000,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame | PredictSummary:
     """Predict every ligand x every target with a trained ``dta`` run, ligand-major.
 
     Args:
         run: the run directory (or a loaded :class:`~biomodels.train.run.Run`).
-        ligands: a molecule file (streamed in chunks of ``chunk_size`` when ``out`` is given),
-            a list of SMILES or a DataFrame.
+        ligands: a molecule file (streamed when ``out`` is given: ``chunk_size`` rows, that is
+            ``chunk_size // len(targets)`` ligands, are scored and written at a time), a list
+            of SMILES or a DataFrame.
         targets: a protein FASTA, nucleotide FASTA or GenBank file, or protein sequences.
         out: ``.parquet`` or ``.csv`` to write; None returns the table.
         progress: called with the number of ligands of each chunk done.
@@ -103,8 +104,9 @@ def predict(
     if not isinstance(ligands, (str, Path)):
         raise InputError(None, "with an output file, give the ligands as a molecule file")
     summary = PredictSummary(targets=len(target_list))
+    per_chunk = max(1, chunk_size // max(len(target_list), 1))
     with ChunkedTableWriter(out) as writer:
-        for records in iter_molecule_chunks(ligands, chunk_size=chunk_size):
+        for records in iter_molecule_chunks(ligands, chunk_size=per_chunk):
             frame = model.predict_grid(records, target_list, embeddings)
             writer.write(frame)
             summary.add(frame)

@@ -12,7 +12,7 @@ graphs and a few hundred sequences instead of 512 of each.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import torch
@@ -20,6 +20,7 @@ from torch import nn
 
 from biomodels.data.graphs import MoleculeBatch
 from biomodels.featurize.graph import ATOM_DIM, BOND_DIM
+from biomodels.models.config import JSONConfig
 from biomodels.nn import ENCODERS, PROTEIN_ENCODERS, READOUTS, mlp
 from biomodels.nn.losses import masked_mse
 
@@ -57,7 +58,7 @@ class PairBatch:
 
 
 @dataclass
-class AffinityConfig:
+class AffinityConfig(JSONConfig):
     """Architecture of an :class:`AffinityModel`; every field is JSON-serialisable.
 
     Attributes:
@@ -88,18 +89,6 @@ class AffinityConfig:
             (PROTEIN_ENCODERS, self.protein_encoder),
         ):
             registry.get(name)  # an unknown name raises, listing the valid ones
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AffinityConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error (a renamed field, a typo)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown affinity config keys {unknown}; known: {sorted(known)}")
-        return cls(**data)
 
 
 class AffinityModel(nn.Module):

@@ -35,6 +35,11 @@ def deepdta(folder, folds=True):
     return folder
 
 
+def dta_predict(run, ligands, targets, out, *extra):
+    args = ["dta", "predict", str(run), "--ligands", str(ligands), "--targets", str(targets), "-o", str(out)]
+    return runner.invoke(app, [*args, *extra])
+
+
 @pytest.fixture(scope="module")
 def dta_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("dta")
@@ -65,20 +70,7 @@ def test_predict_scores_every_ligand_against_every_target(dta_run, tmp_path):
     targets = tmp_path / "targets.fasta"
     targets.write_text(">good1\nMKKLLPTAAAGLLLL\n>digits\nMKK12LLPT\n>good2\nMSTNPKPQRKTKRN\n")
     out = tmp_path / "out.parquet"
-    result = runner.invoke(
-        app,
-        [
-            "dta",
-            "predict",
-            str(dta_run),
-            "--ligands",
-            str(ligands),
-            "--targets",
-            str(targets),
-            "-o",
-            str(out),
-        ],
-    )
+    result = dta_predict(dta_run, ligands, targets, out, "--chunk-size", "6")  # 2 ligands a chunk
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)
     assert len(frame) == 5 * 3 and list(frame.columns[:2]) == ["ligand_row", "ligand_id"]
@@ -99,9 +91,7 @@ def test_predict_genbank_cds_become_targets(dta_run, tmp_path, shared_data):
     ligands.write_text("CCO\nc1ccccc1O\n")
     out = tmp_path / "gb.csv"
     gb = shared_data / "genomics" / "NC_005816.gb"
-    result = runner.invoke(
-        app, ["dta", "predict", str(dta_run), "--ligands", str(ligands), "--targets", str(gb), "-o", str(out)]
-    )
+    result = dta_predict(dta_run, ligands, gb, out)
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
     assert len(frame) == 2 * 10 and frame["target_id"][0] == "NC_005816.1:YP_pPCP01"
@@ -121,18 +111,5 @@ def test_bad_inputs_are_one_line_errors(dta_run, tmp_path):
     empty.write_text("")
     ligands = tmp_path / "one.smi"
     ligands.write_text("CCO\n")
-    result = runner.invoke(
-        app,
-        [
-            "dta",
-            "predict",
-            str(dta_run),
-            "--ligands",
-            str(ligands),
-            "--targets",
-            str(empty),
-            "-o",
-            str(tmp_path / "x.parquet"),
-        ],
-    )
+    result = dta_predict(dta_run, ligands, empty, tmp_path / "x.parquet")
     assert result.exit_code == 2 and "empty.fasta: empty file" in " ".join(result.output.split())
