@@ -75,7 +75,10 @@ def table(summary: dict[str, dict[str, Any]]) -> str:
         "-" * 92,
     ]
     for split, scores in summary.items():
-        cells = [f"{scores[m]['mean']:.3f} +- {scores[m]['std']:.3f}" for m in METRICS]
+        spread = len(scores["seeds"]) > 1  # one seed has no spread to show
+        cells = [
+            f"{scores[m]['mean']:.3f}" + (f" +- {scores[m]['std']:.3f}" if spread else "") for m in METRICS
+        ]
         label = f"biomodels dta, {split} (n={len(scores['seeds'])})"
         lines.append(
             f"{label:<34} {cells[0]:>15} {cells[1]:>15} {cells[2]:>15} {scores['seconds']['mean']:>9.0f}"

@@ -1,4 +1,4 @@
-"""Train / validation / test splits of a data set: random, scaffold, stratified, k-fold.
+"""Train / validation / test splits: random, scaffold, stratified, k-fold, and of drug-target pairs.
 
 A split is a :class:`Split`: three disjoint, sorted ``np.int64`` index arrays into the data set plus
 the method, seed and requested sizes that made it, so a run can be reproduced from its JSON file.

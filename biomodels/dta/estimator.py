@@ -65,8 +65,8 @@ class AffinityEstimator(Estimator):
         ligand_encoder, hidden, depth, readout: the compound side (see
             :class:`~biomodels.models.affinity.AffinityConfig`).
         protein_encoder: :data:`~biomodels.nn.PROTEIN_ENCODERS` key: ``kmer`` (default: an MLP
-            on cached k-mer frequencies, about 7 s per Davis epoch on two shared CPU cores) or
-            ``cnn`` (DeepDTA's convolutions, several times slower on a CPU);
+            on cached k-mer frequencies, 6 to 17 s per Davis epoch on two shared CPU cores) or
+            ``cnn`` (DeepDTA's convolutions, about 30 times slower per batch on that CPU);
             ``protein_options`` its keyword arguments; ``max_length``: residues kept per
             protein by ``cnn`` (DeepDTA: 1000).
         ffn_hidden, ffn_layers, dropout: the interaction head.
