@@ -35,6 +35,10 @@ def deepdta(folder, folds=True):
     return folder
 
 
+def dta_train(data, out, *extra):
+    return runner.invoke(app, ["dta", "train", str(data), "--out", str(out), *extra])
+
+
 def dta_predict(run, ligands, targets, out, *extra):
     args = ["dta", "predict", str(run), "--ligands", str(ligands), "--targets", str(targets), "-o", str(out)]
     return runner.invoke(app, [*args, *extra])
@@ -44,21 +48,7 @@ def dta_predict(run, ligands, targets, out, *extra):
 def dta_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("dta")
     out = root / "run"
-    result = runner.invoke(
-        app,
-        [
-            "dta",
-            "train",
-            str(deepdta(root / "data")),
-            "--out",
-            str(out),
-            "--split",
-            "setting1",
-            "--seed",
-            "0",
-            *TINY,
-        ],
-    )
+    result = dta_train(deepdta(root / "data"), out, "--split", "setting1", "--seed", "0", *TINY)
     assert result.exit_code == 0, result.output
     assert "test:" in result.output and '"ci"' in result.output
     return out
@@ -100,12 +90,10 @@ def test_predict_genbank_cds_become_targets(dta_run, tmp_path, shared_data):
 
 def test_bad_inputs_are_one_line_errors(dta_run, tmp_path):
     data = deepdta(tmp_path / "nofolds", folds=False)
-    result = runner.invoke(app, ["dta", "train", str(data), "--out", str(tmp_path / "r"), *TINY])
+    result = dta_train(data, tmp_path / "r", *TINY)
     assert result.exit_code == 2 and "train_fold_setting1.txt: not found" in " ".join(result.output.split())
     (data / "proteins.txt").write_text(json.dumps(dict(list(PROTEINS.items())[:3])))
-    result = runner.invoke(
-        app, ["dta", "train", str(data), "--out", str(tmp_path / "r"), "--split", "random"]
-    )
+    result = dta_train(data, tmp_path / "r", "--split", "random")
     assert result.exit_code == 2 and "kd.txt: the matrix is 4 x 5" in " ".join(result.output.split())
     empty = tmp_path / "empty.fasta"
     empty.write_text("")
