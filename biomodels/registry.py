@@ -99,7 +99,8 @@ MODELS: Registry[Any] = Registry("model")
 """Every model family behind the estimator protocol (:class:`biomodels.train.estimator.Estimator`).
 
 Keys are what ``--model`` takes and what a saved model's ``model.json`` names. ``input`` says
-what the model reads (``molecule``, ``text``, ``image``, ``vector``); ``params`` are constructor
+what the model reads (``molecule``, ``text``, ``image``, ``vector``, ``pair``: compound +
+protein); ``params`` are constructor
 arguments the entry presets. Adding a model family is one class plus one line here.
 """
 for _encoder in ("dmpnn", "gin", "gcn", "gat", "attentivefp"):
@@ -107,6 +108,7 @@ for _encoder in ("dmpnn", "gin", "gcn", "gat", "attentivefp"):
         _encoder, "biomodels.train.property:GNNEstimator", input="molecule", params={"encoder": _encoder}
     )
 MODELS.register_lazy("rf", "biomodels.train.property:ForestEstimator", input="molecule")
+MODELS.register_lazy("dta", "biomodels.dta.estimator:AffinityEstimator", input="pair")
 for _name, _target, _input in (
     ("cnn", "image_classifier:CNNClassifier", "image"),
     ("resnet18", "image_classifier:ResNet18Classifier", "image"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
@@ -73,3 +75,21 @@ def progress_bar(transient: bool = False) -> Progress:
         transient=transient,
         disable=not sys.stderr.isatty() and not os.environ.get("BIOMODELS_PROGRESS"),
     )
+
+
+@contextlib.contextmanager
+def counting_progress(label: str, unit: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar of unknown total; yields ``advance(n)``, which adds ``n`` done items and
+    shows the rate in ``unit`` per second."""
+    started = time.perf_counter()
+    with progress_bar() as progress:
+        task = progress.add_task(label, total=None, rate="")
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            progress.update(task, completed=done, rate=f"{rate:,.0f} {unit}/s")
+
+        yield advance

@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from biomodels import __version__
-from biomodels.cli import diagnostics
+from biomodels.cli import diagnostics, dta
 from biomodels.cli.common import setup_logging
 from biomodels.cli.demo import demo
 from biomodels.cli.featurize import featurize
@@ -51,6 +51,7 @@ app.command()(demo)
 app.command()(screen)
 app.command()(report)
 app.add_typer(diagnostics.app, name="diagnostics")
+app.add_typer(dta.app, name="dta")
 
 if __name__ == "__main__":
     app()

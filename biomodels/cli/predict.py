@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, progress_bar
+from biomodels.cli.common import ENCODING_HELP, console, counting_progress, friendly_errors
 
 
 @friendly_errors
@@ -27,17 +26,7 @@ def predict(
     """Every input row comes out in order, with predictions, uncertainty and an error column."""
     from biomodels.screen.scoring import predict_file
 
-    started = time.perf_counter()
-    with progress_bar() as progress:
-        task = progress.add_task(f"predict {input.name}", total=None, rate="")
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            progress.update(task, completed=done, rate=f"{rate:,.0f} mol/s")
-
+    with counting_progress(f"predict {input.name}", "mol") as advance:
         summary = predict_file(
             run_dir, input, out, smiles_col, id_col, chunk_size, workers, advance, encoding=encoding
         )

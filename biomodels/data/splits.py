@@ -1,4 +1,4 @@
-"""Train / validation / test splits of a data set: random, scaffold, stratified, k-fold.
+"""Train / validation / test splits: random, scaffold, stratified, k-fold, and of drug-target pairs.
 
 A split is a :class:`Split`: three disjoint, sorted ``np.int64`` index arrays into the data set plus
 the method, seed and requested sizes that made it, so a run can be reproduced from its JSON file.
@@ -8,8 +8,9 @@ Splitters live in :data:`SPLITTERS` and share one signature::
     split(data, sizes=(0.8, 0.1, 0.1), seed=0, **kwargs) -> Split
 
 where ``data`` is what the method needs: a count or any sized collection (``random``), molecules
-or SMILES (``scaffold``) or class labels (``stratified``). :func:`kfold` and :func:`replicates`
-return one :class:`Split` per fold or per seed.
+or SMILES (``scaffold``), class labels (``stratified``) or drug-target :class:`Pairs`
+(``setting1``, ``cold-drug``, ``cold-target``, ``cold-both``; ``random`` takes pairs too).
+:func:`kfold` and :func:`replicates` return one :class:`Split` per fold or per seed.
 
 Sizes are fractions of the data set, non-negative and summing to 1 (within 1e-6). Counts are
 rounded by largest remainder, so each partition holds ``n * size`` items to within one
@@ -20,6 +21,7 @@ default sizes gives two training items), and ``n = 0`` gives three empty partiti
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -44,12 +46,15 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_SIZES",
     "SPLITTERS",
+    "Pairs",
     "Split",
     "kfold",
+    "cold_split",
     "load_split_file",
     "random_split",
     "replicates",
     "scaffold_split",
+    "setting1_split",
     "stratified_split",
 ]
 
@@ -272,6 +277,79 @@ def stratified_split(
     strata = _strata(labels, column)
     parts = _assign(_counts(len(strata), sizes), np.random.default_rng(seed), strata)
     return Split(*parts, method="stratified", seed=seed, sizes=sizes)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Drug-target pairs to split: which compound and which protein each pair holds.
+
+    Attributes:
+        ligands: ``n`` int codes of each pair's compound.
+        targets: ``n`` int codes of each pair's protein.
+        folds: the data set's own training folds (DeepDTA setting 1), each an index array
+            into the pairs, or None.
+        test_fold: the data set's own test pairs, or None.
+    """
+
+    ligands: np.ndarray
+    targets: np.ndarray
+    folds: tuple[np.ndarray, ...] | None = None
+    test_fold: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.ligands)
+
+
+@SPLITTERS.register("setting1", needs="pairs")
+def setting1_split(pairs: Pairs, sizes: Sequence[float] = DEFAULT_SIZES, seed: int = 0) -> Split:
+    """The data set's own split (DeepDTA setting 1): its test fold is the test set and the
+    union of its training folds is split at random into train and validation, in the ratio
+    ``sizes[0] : sizes[1]`` (``sizes[2]`` is not used: the test fold is given).
+
+    Raises:
+        ValueError: ``pairs`` carries no folds.
+    """
+    sizes = _check_sizes(sizes)
+    if pairs.folds is None or pairs.test_fold is None:
+        raise ValueError("the setting1 split needs the data set's folds (folds/ of a DeepDTA directory)")
+    pool = np.unique(np.concatenate(pairs.folds))
+    keep = sizes[0] + sizes[1]
+    fractions = (sizes[0] / keep, sizes[1] / keep, 0.0) if keep > 0 else (1.0, 0.0, 0.0)
+    train, val, _ = _assign(_counts(len(pool), fractions), np.random.default_rng(seed))
+    return Split(pool[train], pool[val], pairs.test_fold, method="setting1", seed=seed, sizes=sizes)
+
+
+def cold_split(
+    pairs: Pairs, sizes: Sequence[float] = DEFAULT_SIZES, seed: int = 0, cold: str = "target"
+) -> Split:
+    """Split so that no compound (``cold="drug"``), no protein (``"target"``) or neither
+    (``"both"``) of the validation and test pairs appears in training.
+
+    The distinct compounds (or proteins) are dealt at random into partitions of ``sizes``
+    and each pair follows its entity. With ``"both"``, compounds and proteins are dealt
+    independently and a pair belongs to a partition when its compound and its protein both
+    do; pairs that mix partitions belong to none (listed in no partition), so with the default
+    sizes about 1% of pairs are tested and a third are left out.
+    """
+    sizes = _check_sizes(sizes)
+    rng = np.random.default_rng(seed)
+    parts = np.full(len(pairs), -1, dtype=np.int64)
+    sides = {"drug": [pairs.ligands], "target": [pairs.targets], "both": [pairs.ligands, pairs.targets]}
+    if cold not in sides:
+        raise ValueError(f"cold must be one of: {', '.join(sides)}; got {cold!r}")
+    for codes in sides[cold]:
+        entities, inverse = np.unique(codes, return_inverse=True)
+        assigned = np.empty(len(entities), dtype=np.int64)
+        for part, members in enumerate(_assign(_counts(len(entities), sizes), rng)):
+            assigned[members] = part
+        side = assigned[inverse]
+        parts = np.where(parts == -1, side, np.where(parts == side, parts, -2))
+    train, val, test = (np.flatnonzero(parts == p) for p in range(3))
+    return Split(train, val, test, method=f"cold-{cold}", seed=seed, sizes=sizes)
+
+
+for _cold in ("drug", "target", "both"):
+    SPLITTERS.register(f"cold-{_cold}", needs="pairs")(functools.partial(cold_split, cold=_cold))
 
 
 def kfold(

@@ -312,7 +312,9 @@ def _convert(
 
 
 def _feature(feature: SeqFeature) -> dict[str, Any]:
-    """A GenBank feature as a plain dict; ``start``/``end`` are 0-based, end-exclusive."""
+    """A GenBank feature as a plain dict; ``start``/``end`` are 0-based, end-exclusive, and
+    ``parts`` lists ``[start, end, strand]`` of each exon of a joined location, in the order
+    Biopython extracts them (what a CDS needs to be spliced and translated)."""
     location = feature.location
     return {
         "type": feature.type,
@@ -320,6 +322,7 @@ def _feature(feature: SeqFeature) -> dict[str, Any]:
         "start": None if location is None else int(location.start),
         "end": None if location is None else int(location.end),
         "strand": None if location is None else location.strand,
+        "parts": [] if location is None else [[int(p.start), int(p.end), p.strand] for p in location.parts],
         "qualifiers": {key: list(values) for key, values in feature.qualifiers.items()},
     }
 

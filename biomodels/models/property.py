@@ -21,7 +21,7 @@ into predictions with :meth:`PropertyModel.postprocess`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -29,13 +29,14 @@ from torch import nn
 
 from biomodels.data.graphs import MoleculeBatch as Batch
 from biomodels.featurize.graph import ATOM_DIM, BOND_DIM
+from biomodels.models.config import JSONConfig
 from biomodels.nn import ENCODERS, HEADS, READOUTS
 from biomodels.nn.losses import gaussian_nll, masked_bce_with_logits, masked_cross_entropy, masked_mse
 from biomodels.types import TASKS
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(JSONConfig):
     """Architecture of a :class:`PropertyModel`; every field is JSON-serialisable.
 
     Attributes:
@@ -86,18 +87,6 @@ class ModelConfig:
             raise ValueError(f"n_classes must be 1 for a {self.task} task, got {self.n_classes}")
         if self.head == "mve" and self.task != "regression":
             raise ValueError(f"the mve head is for regression, not {self.task}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error (a renamed field, a typo)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown model config keys {unknown}; known: {sorted(known)}")
-        return cls(**data)
 
 
 class PropertyModel(nn.Module):

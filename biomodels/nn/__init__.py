@@ -16,14 +16,17 @@ from biomodels.nn.encoders import (
     StackedEncoder,
 )
 from biomodels.nn.heads import HEADS, FFNHead, MVEHead, mlp
+from biomodels.nn.protein import PROTEIN_ENCODERS, CNNProteinEncoder, KmerProteinEncoder, ProteinEncoder
 from biomodels.nn.readout import READOUTS, AttentionReadout, MeanReadout, SumReadout
 
 __all__ = [
     "ENCODERS",
     "HEADS",
+    "PROTEIN_ENCODERS",
     "READOUTS",
     "AttentionReadout",
     "AttentiveFPEncoder",
+    "CNNProteinEncoder",
     "DMPNNEncoder",
     "Encoder",
     "FFNHead",
@@ -33,8 +36,10 @@ __all__ = [
     "GCNEncoder",
     "GINEConv",
     "GINEncoder",
+    "KmerProteinEncoder",
     "MVEHead",
     "MeanReadout",
+    "ProteinEncoder",
     "StackedEncoder",
     "SumReadout",
     "aggregate",

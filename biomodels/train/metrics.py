@@ -21,13 +21,16 @@ import numpy as np
 from biomodels.types import TASKS
 
 __all__ = [
+    "affinity_metrics",
     "binary_metrics",
     "calibration_metrics",
     "compute_metrics",
+    "concordance_index",
     "interval_coverage",
     "miscalibration_area",
     "multiclass_metrics",
     "regression_metrics",
+    "rm2",
 ]
 
 CALIBRATION_LEVELS = np.linspace(0.01, 0.99, 99)
@@ -250,3 +253,81 @@ def _metric_names(task: str, calibration: bool) -> list[str]:
 def _nanmean(values: list[float]) -> float:
     finite = [v for v in values if not math.isnan(v)]
     return float(np.mean(finite)) if finite else math.nan
+
+
+def concordance_index(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Harrell's concordance index as DeepDTA and GraphDTA report it, in O(n log n).
+
+    Over every pair with ``y_true[i] > y_true[j]``, the fraction with ``y_pred[i] > y_pred[j]``
+    (tied predictions count one half); pairs with equal truths are not compared. The items are
+    taken in order of truth, a group of equal truths at a time, and a Fenwick tree over the
+    prediction ranks counts the earlier (smaller-truth) items predicted lower or equal.
+
+    Returns:
+        The index in [0, 1]; NaN when no pair has different truths.
+    """
+    y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has {y_true.size} values, y_pred {y_pred.size}")
+    ranks = np.unique(y_pred, return_inverse=True)[1] + 1  # 1-based for the tree
+    tree = np.zeros(int(ranks.max(initial=0)) + 1, dtype=np.int64)
+
+    def below(rank: int) -> int:  # items inserted so far with prediction rank <= rank
+        total = 0
+        while rank > 0:
+            total += tree[rank]
+            rank -= rank & -rank
+        return int(total)
+
+    order = np.argsort(y_true, kind="stable")
+    bounds = np.flatnonzero(np.diff(y_true[order])) + 1
+    score = 0.0
+    for group in np.split(order, bounds):
+        for i in group:
+            lower, lower_or_equal = below(ranks[i] - 1), below(ranks[i])
+            score += lower + 0.5 * (lower_or_equal - lower)
+        for i in group:
+            rank = ranks[i]
+            while rank < len(tree):
+                tree[rank] += 1
+                rank += rank & -rank
+    sizes = np.diff(np.concatenate([[0], bounds, [len(order)]]))
+    comparable = (len(order) ** 2 - int(np.sum(sizes.astype(np.int64) ** 2))) // 2
+    return score / comparable if comparable else math.nan
+
+
+def rm2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The modified squared correlation r_m^2 as DeepDTA's ``get_rm2`` computes it.
+
+    ``r2`` is the squared Pearson correlation and ``r02`` the coefficient of determination of
+    the fit through the origin ``y = k * y_pred`` (``k = sum(y * p) / sum(p^2)``);
+    ``rm2 = r2 * (1 - sqrt(|r2^2 - r02^2|))``. DeepDTA (and GraphDTA after it) squares ``r2``
+    and ``r02`` inside the root where Roy et al. do not; we follow the code behind the
+    published numbers so ours compare with them.
+    """
+    y, p = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
+    yc, pc = y - y.mean(), p - p.mean()
+    denominator = float(np.sum(yc**2) * np.sum(pc**2))
+    if len(y) < 2 or denominator == 0 or not np.any(p):
+        return math.nan
+    r2 = float(np.sum(yc * pc) ** 2 / denominator)
+    k = float(np.sum(y * p) / np.sum(p * p))
+    r02 = 1.0 - float(np.sum((y - k * p) ** 2) / np.sum(yc**2))
+    return r2 * (1.0 - math.sqrt(abs(r2 * r2 - r02 * r02)))
+
+
+def affinity_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """MSE, RMSE, concordance index, r_m^2, Pearson and Spearman of 1-D affinity predictions."""
+    from scipy import stats
+
+    y, p = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
+    mse = float(np.mean((y - p) ** 2)) if len(y) else math.nan
+    constant = len(y) < 2 or np.ptp(y) == 0 or np.ptp(p) == 0
+    return {
+        "mse": mse,
+        "rmse": math.sqrt(mse),
+        "ci": concordance_index(y, p),
+        "rm2": rm2(y, p),
+        "pearson": math.nan if constant else float(stats.pearsonr(y, p).statistic),
+        "spearman": math.nan if constant else float(stats.spearmanr(y, p).statistic),
+    }

@@ -124,6 +124,8 @@ def make_split(config: TrainRunConfig, table: MoleculeTable) -> Split:
     needs = SPLITTERS.info(config.split).get("needs", "count")
     if needs == "labels" and table.task == "regression":
         raise InputError(table.path, f"a {config.split} split needs class labels, not a regression target")
+    if needs == "pairs":
+        raise InputError(table.path, f"a {config.split} split is for drug-target pairs (biomodels dta train)")
     data = {"count": len(table), "smiles": table.smiles, "labels": table.targets}[needs]
     return SPLITTERS.get(config.split)(data, sizes=config.sizes, seed=config.seed)
 

@@ -210,7 +210,7 @@ class Run:
 
 
 def load_run(path: str | Path, name: str | None = None) -> Run:
-    """Load a run directory written by ``biomodels train`` or ``biomodels diagnostics train``.
+    """Load a run directory written by ``biomodels train``, ``diagnostics train`` or ``dta train``.
 
     Raises:
         CheckpointError: one line naming the folder or file and what is wrong (missing, not a

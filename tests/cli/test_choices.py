@@ -18,7 +18,9 @@ CLI = Path(__file__).resolve().parents[2] / "biomodels" / "cli"
 
 
 def _option(verb: str, name: str) -> click.Parameter:
-    command = typer.main.get_command(app).commands[verb]
+    command = typer.main.get_command(app)
+    for word in verb.split():
+        command = command.commands[word]
     return next(p for p in command.params if name in p.opts)
 
 
@@ -33,9 +35,16 @@ def listed(help_text: str) -> list[str]:
 
 
 def _splitters() -> list[str]:
+    """The molecule splits: every splitter but those of drug-target pairs."""
     from biomodels.data.splits import SPLITTERS
 
-    return SPLITTERS.names()
+    return [name for name in SPLITTERS.names() if SPLITTERS.info(name).get("needs") != "pairs"]
+
+
+def _pair_splitters() -> list[str]:
+    from biomodels.dta import PAIR_SPLITS
+
+    return list(PAIR_SPLITS)
 
 
 def _heads() -> list[str]:
@@ -59,6 +68,7 @@ def _readouts() -> list[str]:
         ("train", "--readout", _readouts),
         ("train", "--task", lambda: list(TASKS)),
         ("screen", "--acquisition", lambda: list(ACQUISITIONS)),
+        ("dta train", "--split", _pair_splitters),
         ("screen", "--pool", lambda: list(POOLS)),
     ],
 )

@@ -66,10 +66,14 @@ def bbbp_labels(shared_data) -> np.ndarray:
     return pd.read_csv(shared_data / "molnet" / "bbbp.csv")["p_np"].to_numpy()
 
 
-def test_registry_holds_the_three_splitters_and_all_exports_exist():
-    assert SPLITTERS.names() == ["random", "scaffold", "stratified"]
+def test_registry_holds_the_splitters_and_all_exports_exist():
+    molecules = [n for n in SPLITTERS.names() if SPLITTERS.info(n).get("needs") != "pairs"]
+    assert molecules == ["random", "scaffold", "stratified"]
+    assert SPLITTERS.names(needs="pairs") == ["cold-both", "cold-drug", "cold-target", "setting1"]
     assert SPLITTERS.get("random") is random_split
-    with pytest.raises(UnknownNameError, match="choose one of: random, scaffold, stratified"):
+    with pytest.raises(
+        UnknownNameError, match="choose one of: cold-both, cold-drug, cold-target, random, scaffold"
+    ):
         SPLITTERS.get("cold_target")
     assert all(hasattr(splits_module, name) for name in splits_module.__all__)
 

@@ -1,0 +1,39 @@
+"""Protein encoders: cached inputs, per-batch trimming, one embedding per protein."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from biomodels.nn import PROTEIN_ENCODERS
+
+SEQUENCES = ["MKKLLPTAAAG", "MST", "MAHHHHHHVDDDDKGSWWQ"]
+
+
+@pytest.mark.parametrize("name", PROTEIN_ENCODERS.names())
+def test_each_encoder_embeds_each_protein_once(name):
+    cls = PROTEIN_ENCODERS.get(name)
+    inputs = cls.featurize(SEQUENCES, max_length=16)
+    assert len(inputs) == 3
+    encoder = cls().eval()
+    out = encoder(cls.collate(torch.from_numpy(inputs)))
+    assert out.shape == (3, encoder.out_dim) and torch.isfinite(out).all()
+    assert not torch.allclose(out[0], out[1])  # different proteins, different embeddings
+
+
+def test_cnn_inputs_are_cut_to_max_length_and_batches_trimmed_to_their_longest():
+    cls = PROTEIN_ENCODERS.get("cnn")
+    tokens = cls.featurize(SEQUENCES, max_length=16)
+    assert tokens.shape == (3, 16) and (tokens[2] != 0).all()
+    assert cls.collate(torch.from_numpy(tokens[:2])).shape == (2, 11)
+
+
+def test_kmer_inputs_are_frequencies_and_embeddings_do_not_depend_on_the_batch():
+    cls = PROTEIN_ENCODERS.get("kmer")
+    x = cls.featurize(SEQUENCES, max_length=0)
+    assert x.shape == (3, 20 + 400 + 8000)
+    assert np.allclose(x[:, :20].sum(axis=1), 1.0) and np.allclose(x[:, 20:420].sum(axis=1), 1.0)
+    encoder = cls().eval()
+    together = encoder(torch.from_numpy(x))
+    assert torch.allclose(together[1], encoder(torch.from_numpy(x[1:2]))[0], atol=1e-6)
