@@ -35,12 +35,7 @@ TEXTS = [
 LABELS = ["flu", "rash", "chest"] * 3
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _round_trip(model, data, tmp_path: Path, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
