@@ -170,6 +170,7 @@ def _quiet_exporter() -> Iterator[None]:
     """Silence the exporter's and the quantiser's progress prints, warnings and log lines."""
     loggers = [logging.getLogger(), logging.getLogger("torch.onnx")]
     levels = [lg.level for lg in loggers]
+    handlers = list(loggers[0].handlers)  # the quantiser calls logging.basicConfig: undo it
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for lg in loggers:
@@ -179,6 +180,7 @@ def _quiet_exporter() -> Iterator[None]:
         finally:
             for lg, level in zip(loggers, levels, strict=True):
                 lg.setLevel(level)
+            loggers[0].handlers[:] = handlers
 
 
 class OnnxNetwork(nn.Module):
