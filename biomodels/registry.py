@@ -122,3 +122,10 @@ for _name, _target, _input in (
     ("dense-autoencoder", "anomaly:DenseAutoencoderEstimator", "vector"),
 ):
     MODELS.register_lazy(_name, f"biomodels.diagnostics.{_target}", input=_input)
+
+ENGINES: Registry[Any] = Registry("engine")
+"""What runs a loaded model's networks: ``torch`` (the default) or ``onnxruntime`` (the networks
+exported to ONNX, see :mod:`biomodels.train.engines`). Keys are what ``--engine`` takes; each
+entry is a function ``Run -> Run`` applied by :func:`biomodels.train.run.load_run`."""
+ENGINES.register_lazy("torch", "biomodels.train.engines:use_torch")
+ENGINES.register_lazy("onnxruntime", "biomodels.train.engines:use_onnxruntime")

@@ -24,8 +24,13 @@ from rich.progress import (
 )
 
 from biomodels.exceptions import BiomodelsError
+from biomodels.registry import ENGINES
 
 ENCODING_HELP = "Text encoding of the input file, e.g. latin-1 or cp1252 (decoded strictly)."
+ENGINE_HELP = (
+    f"What runs the networks: {' | '.join(ENGINES.names())} "
+    "(onnxruntime: RUN_DIR/model.onnx, else exported on loading)."
+)
 
 err_console = Console(stderr=True)
 console = Console()

@@ -14,10 +14,12 @@ from biomodels import __version__
 from biomodels.cli import diagnostics, dta
 from biomodels.cli.common import setup_logging
 from biomodels.cli.demo import demo
+from biomodels.cli.export import export
 from biomodels.cli.featurize import featurize
 from biomodels.cli.predict import predict
 from biomodels.cli.report import report
 from biomodels.cli.screen import screen
+from biomodels.cli.serve import serve
 from biomodels.cli.train import train
 
 app = typer.Typer(
@@ -50,6 +52,8 @@ app.command()(predict)
 app.command()(demo)
 app.command()(screen)
 app.command()(report)
+app.command()(export)
+app.command()(serve)
 app.add_typer(diagnostics.app, name="diagnostics")
 app.add_typer(dta.app, name="dta")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import ENCODING_HELP, console, counting_progress, friendly_errors
+from biomodels.cli.common import ENCODING_HELP, ENGINE_HELP, console, counting_progress, friendly_errors
 
 
 @friendly_errors
@@ -21,6 +21,7 @@ def predict(
     encoding: str = typer.Option("utf-8", help=ENCODING_HELP),
     chunk_size: int = typer.Option(5000),
     workers: int = typer.Option(1, help="Parallel workers, threads of this process (0 = all cores)."),
+    engine: str = typer.Option("torch", help=ENGINE_HELP),
     seed: int = typer.Option(0, help="Recorded for reproducibility; prediction is deterministic."),
 ) -> None:
     """Every input row comes out in order, with predictions, uncertainty and an error column."""
@@ -28,7 +29,16 @@ def predict(
 
     with counting_progress(f"predict {input.name}", "mol") as advance:
         summary = predict_file(
-            run_dir, input, out, smiles_col, id_col, chunk_size, workers, advance, encoding=encoding
+            run_dir,
+            input,
+            out,
+            smiles_col,
+            id_col,
+            chunk_size,
+            workers,
+            advance,
+            encoding=encoding,
+            engine=engine,
         )
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
     console.print(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, progress_bar
+from biomodels.cli.common import ENCODING_HELP, ENGINE_HELP, console, friendly_errors, progress_bar
 from biomodels.exceptions import InputError
 from biomodels.screen.options import ACQUISITIONS, DEFAULT_PROPERTIES, POOLS
 
@@ -80,6 +80,7 @@ def screen(
     encoding: str = typer.Option("utf-8", help=ENCODING_HELP),
     standardize: bool = typer.Option(False, help="Standardise molecules (largest fragment, neutralise)."),
     report: bool = typer.Option(True, help="Write OUT.report.html."),
+    engine: str = typer.Option("torch", help=ENGINE_HELP),
 ) -> None:
     """Screen LIBRARY with the models of the run directories; every input row comes out once.
 
@@ -105,6 +106,7 @@ def screen(
         workers=workers,
         pool=pool,
         scheduler=scheduler,
+        engine=engine,
     )
     ranking = RankingConfig(
         rank_by=_names(rank_by),

@@ -70,3 +70,22 @@ class PooledTextClassifier(nn.Module):
 
     def forward(self, ids: Tensor, mask: Tensor) -> Tensor:
         return self.forward_with_attention(ids, mask)[0]
+
+    # ------------------------------------------------------------------- export
+    # The Exportable protocol (biomodels.nn.export): ids and mask in (texts and tokens dynamic),
+    # the logits and the pooling weights out, as forward_with_attention.
+    export_method = "forward_with_attention"
+    export_outputs = ("logits", "weights")
+
+    def export_example(self) -> tuple[Tensor, Tensor]:
+        ids = torch.tensor([[1, 2, 3, 0, 0], [3, 2, 1, 2, 3]]) % self.embedding.num_embeddings
+        return ids, torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+
+    def export_inputs(self, ids: Tensor, mask: Tensor) -> dict[str, Tensor]:
+        return {"ids": ids, "mask": mask}
+
+    def export_call(self, ids: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        return self.forward_with_attention(ids, mask)
+
+    def export_dynamic(self) -> dict[str, dict[int, str]]:
+        return {"ids": {0: "texts", 1: "tokens"}, "mask": {0: "texts", 1: "tokens"}}

@@ -1,16 +1,18 @@
 """Image classifiers for small grey images: a compact conv net and ResNet-18 for 28 x 28 inputs.
 
 Both expose ``embed(x)`` (the penultimate features, used for the Frechet distance of generated
-images) and ``forward(x) = head(embed(x))`` (class logits).
+images) and ``forward(x) = head(embed(x))`` (class logits), and both export to ONNX
+(:class:`ImageExport`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
-__all__ = ["BasicBlock", "ResNet18", "SmallCNN"]
+__all__ = ["BasicBlock", "ImageExport", "ResNet18", "SmallCNN"]
 
 
 def _conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
@@ -21,7 +23,28 @@ def _conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
     ]
 
 
-class SmallCNN(nn.Module):
+class ImageExport:
+    """The :class:`~biomodels.nn.export.Exportable` protocol of an image net's ``forward``:
+    one input ``x`` (``B x C x H x W``, batch, height and width dynamic), the logits out."""
+
+    export_method = "forward"
+    export_outputs = ("logits",)
+
+    def export_example(self) -> tuple[Tensor]:
+        first = next(m for m in self.modules() if isinstance(m, nn.Conv2d))
+        return (torch.zeros(2, first.in_channels, 28, 32),)
+
+    def export_inputs(self, x: Tensor) -> dict[str, Tensor]:
+        return {"x": x}
+
+    def export_call(self, x: Tensor) -> Tensor:
+        return self(x)
+
+    def export_dynamic(self) -> dict[str, dict[int, str]]:
+        return {"x": {0: "images", 2: "height", 3: "width"}}
+
+
+class SmallCNN(ImageExport, nn.Module):
     """Blocks of conv3x3-BN-ReLU + 2x2 max-pool, then global average pool, dropout, linear head.
 
     Args:
@@ -81,7 +104,7 @@ class BasicBlock(nn.Module):
         return self.relu(self.body(x) + self.shortcut(x))
 
 
-class ResNet18(nn.Module):
+class ResNet18(ImageExport, nn.Module):
     """ResNet-18 (BasicBlock x [2, 2, 2, 2]) adapted to small images, trained from scratch.
 
     As torchvision's ``resnet18`` except for the stem: a 3x3 stride-1 convolution and no max-pool

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from biomodels.diagnostics.attention import PooledTextClassifier
+from biomodels.kernels.scatter import exporting
 
 __all__ = ["RNNTextClassifier"]
 
@@ -57,9 +59,37 @@ class RNNTextClassifier(PooledTextClassifier):
         )
 
     def encode(self, ids: Tensor, mask: Tensor) -> Tensor:
+        if exporting():
+            return self._encode_unpacked(ids, mask)
         lengths = mask.sum(1).clamp(min=1).cpu()
         packed = pack_padded_sequence(
             self.dropout(self.embedding(ids)), lengths, batch_first=True, enforce_sorted=False
         )
         states, _ = self.rnn(packed)
         return pad_packed_sequence(states, batch_first=True, total_length=ids.shape[1])[0]
+
+    def _encode_unpacked(self, ids: Tensor, mask: Tensor) -> Tensor:
+        """:meth:`encode` without packed sequences, which graph exporters cannot trace.
+
+        The forward direction over left-aligned texts is right at every real token; the
+        backward one is right over the same texts right-aligned (padding first), so that it
+        starts at each text's last token: run the network on both, keep each one's direction,
+        align the second back and zero the padding, as ``pad_packed_sequence`` does. Exact for
+        one recurrent layer (a second layer would mix the two passes' directions).
+        """
+        if self.rnn.num_layers != 1:
+            raise ValueError(f"an RNN of {self.rnn.num_layers} layers cannot be exported (one layer can)")
+        x = self.dropout(self.embedding(ids))
+        width, hidden = ids.shape[1], self.rnn.hidden_size
+        shift = (width - mask.sum(1)).unsqueeze(1)
+        positions = torch.arange(width, device=ids.device).unsqueeze(0)
+
+        def roll(values: Tensor, offset: Tensor) -> Tensor:  # row b moved right by offset[b]
+            index = positions - offset  # in (-width, 2 width): wrap around once (no remainder op:
+            index = torch.where(index < 0, index + width, index)  # ONNX export fails on a
+            index = torch.where(index >= width, index - width, index)  # symbolic divisor)
+            return values.gather(1, index.unsqueeze(-1).expand(-1, -1, values.shape[-1]))
+
+        forward = self.rnn(x)[0][..., :hidden]
+        backward = roll(self.rnn(roll(x, shift))[0][..., hidden:], -shift)
+        return torch.cat([forward, backward], dim=-1) * mask.unsqueeze(-1)

@@ -2,7 +2,8 @@
 
 Each validates its inputs, looks up the cached CSR of the graph and dispatches to the fused
 Triton kernels (:mod:`biomodels.kernels.triton_ops`) or the PyTorch path
-(:mod:`biomodels.kernels.torch_ops`). Triton is imported only when a Triton backend is chosen.
+(:mod:`biomodels.kernels.torch_ops`); while a graph exporter traces, to the plain scatter forms
+of :mod:`biomodels.kernels.scatter`. Triton is imported only when a Triton backend is chosen.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 from torch import Tensor
 
 from biomodels.exceptions import BiomodelsError, UnknownNameError
-from biomodels.kernels import torch_ops
+from biomodels.kernels import scatter, torch_ops
 from biomodels.kernels.autograd import DmpnnUpdate, SegmentMax, SegmentSum
 from biomodels.kernels.csr import get_csr, get_dmpnn_plan
 
@@ -136,6 +137,8 @@ def aggregate(
     """
     if reduce not in REDUCES:
         raise UnknownNameError("reduce", reduce, list(REDUCES))
+    if scatter.exporting():  # an exporter traces plain gathers and scatters, not the CSR kernels
+        return scatter.aggregate(x, edge_index, num_nodes, reduce, edge_weight)
     name = resolve_backend(backend, x.device, reduce, x.dtype)
     flat = _rows(x, num_nodes, "x")
     _check_device("edge_index", edge_index, x.device)
@@ -201,6 +204,8 @@ def dmpnn_message_update(
         - edge_index: ``(2, E)``; rev_edge_index: ``(E,)``
         - output: ``(E, *)``
     """
+    if scatter.exporting():
+        return scatter.dmpnn_update(messages, edge_index, rev_edge_index, num_nodes)
     name = resolve_backend(backend, messages.device)
     _check_device("edge_index", edge_index, messages.device)
     _check_device("rev_edge_index", rev_edge_index, messages.device)

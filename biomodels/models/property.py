@@ -16,7 +16,10 @@ multiclass                  ``B x T x C``    logits
 ==========================  ===============  ==============================================
 
 The model computes its loss on these raw outputs (:meth:`PropertyModel.loss`) and turns them
-into predictions with :meth:`PropertyModel.postprocess`.
+into predictions with :meth:`PropertyModel.postprocess`. It is
+:class:`~biomodels.nn.export.Exportable`: the ONNX graph of :meth:`PropertyModel.forward` takes
+the batch's tensors (``x``, ``edge_index``, ``edge_attr``, ``rev_edge_index``, ``batch``, ``ptr``
+and ``features`` when ``extra_dim > 0``) with dynamic atom, bond and molecule counts.
 """
 
 from __future__ import annotations
@@ -24,15 +27,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
+from rdkit import Chem
 from torch import nn
 
 from biomodels.data.graphs import MoleculeBatch as Batch
-from biomodels.featurize.graph import ATOM_DIM, BOND_DIM
+from biomodels.data.graphs import collate_graphs
+from biomodels.featurize.graph import ATOM_DIM, BOND_DIM, featurize_graphs
 from biomodels.models.config import JSONConfig
 from biomodels.nn import ENCODERS, HEADS, READOUTS
 from biomodels.nn.losses import gaussian_nll, masked_bce_with_logits, masked_cross_entropy, masked_mse
 from biomodels.types import TASKS
+
+_GRAPH_INPUTS = ("x", "edge_index", "edge_attr", "rev_edge_index", "batch", "ptr")
+_EXAMPLE_SMILES = ("CCO", "c1ccccc1", "CC(=O)N")  # 3 molecules, 13 atoms, 22 directed bonds
 
 
 @dataclass
@@ -162,3 +171,35 @@ class PropertyModel(nn.Module):
         if self.config.head == "mve":
             return outputs[..., 0], outputs[..., 1]
         return outputs, None
+
+    # ------------------------------------------------------------------- export
+    export_method = "forward"
+    export_outputs = ("outputs",)
+
+    def export_example(self) -> tuple[Batch]:
+        mols = [Chem.MolFromSmiles(s) for s in _EXAMPLE_SMILES]
+        extra = np.zeros((len(mols), self.config.extra_dim), np.float32) if self.config.extra_dim else None
+        return (
+            collate_graphs(featurize_graphs(mols, list(_EXAMPLE_SMILES)), np.arange(len(mols)), None, extra),
+        )
+
+    def export_inputs(self, batch: Batch) -> dict[str, torch.Tensor]:
+        names = _GRAPH_INPUTS + (("features",) if self.config.extra_dim else ())
+        return {name: getattr(batch, name) for name in names}
+
+    def export_call(self, *tensors: torch.Tensor) -> torch.Tensor:
+        x, edge_index, edge_attr, rev_edge_index, index, ptr, *features = tensors
+        batch = Batch(x, edge_index, edge_attr, rev_edge_index, index, ptr, ptr.shape[0] - 1)
+        batch.features = features[0] if features else None
+        return self(batch)
+
+    def export_dynamic(self) -> dict[str, dict[int, str]]:
+        dynamic = {
+            "x": {0: "atoms"},
+            "edge_index": {1: "edges"},
+            "edge_attr": {0: "edges"},
+            "rev_edge_index": {0: "edges"},
+            "batch": {0: "atoms"},
+            "ptr": {0: "molecules+1"},
+        }
+        return {**dynamic, "features": {0: "molecules"}} if self.config.extra_dim else dynamic

@@ -2,10 +2,12 @@
 
 * :func:`aggregate`: node -> node, ``y[i] = reduce_{e: dst_e = i} w_e x[src_e]`` (GCN, GAT).
 * :func:`dmpnn_message`: the D-MPNN edge update ``s[src_e] - m[rev_e]``.
-* :func:`segment_sum`: rows -> segments, for per-edge messages (GINE, D-MPNN) and readouts.
+* :func:`segment_sum`: rows -> segments, for per-edge messages (GINE, D-MPNN) and readouts;
+  :func:`segment_count` and :func:`segment_softmax` (attention) beside it.
 
 The first two are the fused kernels of :mod:`biomodels.kernels` (Triton on CUDA, PyTorch's
-``embedding_bag``/``index_add`` on CPU); swapping the kernel changes every layer.
+``embedding_bag``/``index_add`` on CPU); swapping the kernel changes every layer. The segment
+functions are the plain scatters of :mod:`biomodels.kernels.scatter`, which ONNX export traces.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import torch
 
 from biomodels.kernels import aggregate as kernel_aggregate
-from biomodels.kernels import dmpnn_message_update
+from biomodels.kernels import dmpnn_message_update, scatter
 
 
 def aggregate(
@@ -63,4 +65,22 @@ def segment_sum(values: torch.Tensor, index: torch.Tensor, num_segments: int) ->
         values: ``S x D``; index: ``S`` long in ``[0, num_segments)``; returns
         ``num_segments x D``, 0 for empty segments.
     """
-    return values.new_zeros(num_segments, values.shape[1]).index_add(0, index, values)
+    return scatter.segment_sum(values, index, num_segments)
+
+
+def segment_count(index: torch.Tensor, num_segments: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Rows per segment (in-degrees, atoms per molecule) as ``dtype``.
+
+    Shapes:
+        index: ``S`` long in ``[0, num_segments)``; returns ``num_segments``.
+    """
+    return scatter.segment_count(index, num_segments, dtype)
+
+
+def segment_softmax(scores: torch.Tensor, index: torch.Tensor, num_segments: int) -> torch.Tensor:
+    """Softmax over the rows of each segment (attention over a node's in-edges, a graph's atoms).
+
+    Shapes:
+        scores: ``S x *``; index: ``S`` long; returns ``S x *``, summing to 1 per segment.
+    """
+    return scatter.segment_softmax(scores, index, num_segments)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from biomodels.nn.aggregation import aggregate, segment_sum
+from biomodels.nn.aggregation import aggregate, segment_count, segment_softmax, segment_sum
 
 
 class GINEConv(nn.Module):
@@ -60,7 +60,7 @@ def gcn_norm(edge_index: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, to
     """
     loops = torch.arange(num_nodes, device=edge_index.device)
     edge_index = torch.cat([edge_index, torch.stack([loops, loops])], dim=1)
-    inv_sqrt = torch.bincount(edge_index[1], minlength=num_nodes).float().rsqrt()
+    inv_sqrt = segment_count(edge_index[1], num_nodes).rsqrt()
     return edge_index, inv_sqrt[edge_index[0]] * inv_sqrt[edge_index[1]]
 
 
@@ -68,9 +68,9 @@ class GATv2Conv(nn.Module):
     """GATv2 attention with edge features (Brody et al., 2022), heads concatenated.
 
     ``a_ji = softmax_j(att . leaky_relu(W_s h_j + W_t h_i + W_e e_ji))``,
-    ``h'_i = sum_{j -> i} a_ji W_s h_j + b``: one weighted :func:`aggregate` per head (the
-    attention normalisation itself is PyG's ``softmax``). Add self-loops to the graph so a node
-    attends to itself.
+    ``h'_i = sum_{j -> i} a_ji W_s h_j + b``: one weighted :func:`aggregate` per head, the
+    attention normalised by :func:`~biomodels.nn.aggregation.segment_softmax`. Add self-loops to
+    the graph (:func:`add_self_loops`) so a node attends to itself.
 
     Shapes:
         h: ``N x dim``; edge_index: ``2 x E``; edge_attr: ``E x edge_dim``; returns ``N x dim``.
@@ -94,8 +94,23 @@ class GATv2Conv(nn.Module):
         source = self.lin_src(h).view(shape)
         z = source[src] + self.lin_dst(h).view(shape)[dst] + self.lin_edge(edge_attr).view(shape)
         score = (F.leaky_relu(z, self.negative_slope) * self.att).sum(-1)
-        from torch_geometric.utils import softmax  # PyG is imported only where used
-
-        alpha = softmax(score, dst, num_nodes=n)
+        alpha = segment_softmax(score, dst, n)
         heads = [aggregate(source[:, k], edge_index, n, "sum", alpha[:, k]) for k in range(self.heads)]
         return torch.cat(heads, dim=1) + self.bias
+
+
+def add_self_loops(
+    edge_index: torch.Tensor, edge_attr: torch.Tensor, num_nodes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Append a loop ``i -> i`` per node whose features are the mean of the node's in-edges'
+    (0 without in-edges), as PyG's ``add_self_loops(fill_value="mean")``.
+
+    Shapes:
+        edge_index: ``2 x E``; edge_attr: ``E x edge_dim``; returns ``2 x (E + N)`` and
+        ``(E + N) x edge_dim``.
+    """
+    loops = torch.arange(num_nodes, device=edge_index.device)
+    dst = edge_index[1]
+    count = segment_count(dst, num_nodes, edge_attr.dtype).clamp(min=1).unsqueeze(1)
+    loop_attr = segment_sum(edge_attr, dst, num_nodes) / count
+    return torch.cat([edge_index, torch.stack([loops, loops])], dim=1), torch.cat([edge_attr, loop_attr])

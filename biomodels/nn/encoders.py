@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from biomodels.nn.aggregation import dmpnn_message, segment_sum
-from biomodels.nn.conv import GATv2Conv, GCNConv, GINEConv, gcn_norm
+from biomodels.nn.conv import GATv2Conv, GCNConv, GINEConv, add_self_loops, gcn_norm
 from biomodels.registry import Registry
 
 if TYPE_CHECKING:
@@ -172,11 +172,7 @@ class GATEncoder(StackedEncoder):
         return GATv2Conv(hidden, bond_dim, heads=self.heads)
 
     def graph_inputs(self, batch: Batch) -> tuple[torch.Tensor, ...]:
-        from torch_geometric.utils import add_self_loops  # PyG is imported only where used
-
-        return add_self_loops(
-            batch.edge_index, batch.edge_attr, fill_value="mean", num_nodes=batch.x.shape[0]
-        )
+        return add_self_loops(batch.edge_index, batch.edge_attr, batch.x.shape[0])
 
 
 @ENCODERS.register("attentivefp")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from biomodels.nn.aggregation import segment_sum
+from biomodels.nn.aggregation import segment_count, segment_softmax, segment_sum
 from biomodels.registry import Registry
 
 READOUTS: Registry[type[nn.Module]] = Registry("readout")
@@ -38,7 +38,7 @@ class MeanReadout(nn.Module):
         super().__init__()
 
     def forward(self, h: torch.Tensor, index: torch.Tensor, num_graphs: int) -> torch.Tensor:
-        count = torch.bincount(index, minlength=num_graphs).clamp_(min=1).to(h.dtype)
+        count = segment_count(index, num_graphs, h.dtype).clamp(min=1)
         return segment_sum(h, index, num_graphs) / count[:, None]
 
 
@@ -65,7 +65,5 @@ class AttentionReadout(nn.Module):
         self.gate = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, 1))
 
     def forward(self, h: torch.Tensor, index: torch.Tensor, num_graphs: int) -> torch.Tensor:
-        from torch_geometric.utils import softmax  # PyG is imported only where used
-
-        weight = softmax(self.gate(h), index, num_nodes=num_graphs)
+        weight = segment_softmax(self.gate(h), index, num_graphs)
         return segment_sum(weight * h, index, num_graphs)

@@ -42,6 +42,7 @@ from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
 from biomodels.io.ranges import LibraryRange, read_range
 from biomodels.io.textfiles import DEFAULT_ENCODING, check_encoding
+from biomodels.registry import ENGINES
 from biomodels.screen.options import DEFAULT_PROPERTIES, POOLS
 from biomodels.screen.scoring import map_with_models, score_parsed
 from biomodels.train.run import Run, load_run
@@ -73,6 +74,8 @@ class ScreenConfig:
             ``"processes"`` (one process per worker); see :func:`map_with_models`.
         scheduler: None for this machine's process pool; ``"local"`` for a Dask ``LocalCluster``;
             ``"tcp://HOST:PORT"`` for a running Dask scheduler.
+        engine: what runs the networks, an :data:`~biomodels.registry.ENGINES` key (``torch``,
+            ``onnxruntime``).
     """
 
     smiles_col: str | None = None
@@ -87,6 +90,7 @@ class ScreenConfig:
     workers: int = 0
     pool: str = "threads"
     scheduler: str | None = None
+    engine: str = "torch"
 
     def __post_init__(self) -> None:
         self.properties = tuple(self.properties)
@@ -99,6 +103,7 @@ class ScreenConfig:
         if self.filter_first and not (self.filters or self.smarts):
             raise InputError(None, "filter-first needs filters or a SMARTS file")
         check_encoding(self.encoding)
+        ENGINES.get(self.engine)  # an unknown name raises, listing the valid ones
 
     def criteria(self) -> list[Criterion]:
         """The filter criteria: the expression's, then the SMARTS file's."""
@@ -110,7 +115,12 @@ class ScreenConfig:
     def output_options(self) -> dict[str, object]:
         """The settings that decide the output rows (a resumed run must use the same ones)."""
         options = asdict(self)
-        for key in ("workers", "pool", "scheduler"):  # where the rows are computed does not change them
+        for key in (
+            "workers",
+            "pool",
+            "scheduler",
+            "engine",
+        ):  # where the rows are computed does not change them
             options.pop(key)
         return options
 
@@ -178,11 +188,11 @@ class ScreenJob:
         return notes
 
 
-def load_models(run_dirs: Sequence[str | Path]) -> list[Run]:
+def load_models(run_dirs: Sequence[str | Path], engine: str = "torch") -> list[Run]:
     """Load trained runs; names are the folder names, numbered when two are the same."""
     names = [Path(d).name for d in run_dirs]
     unique = [f"{n}{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
-    return [load_run(d, n) for d, n in zip(run_dirs, unique, strict=True)]
+    return [load_run(d, n, engine) for d, n in zip(run_dirs, unique, strict=True)]
 
 
 def iter_chunks(
@@ -228,5 +238,5 @@ def iter_screen(
             hits.append(chunk[chunk["logp"] > 3])
     """
     config = config or ScreenConfig()
-    for _, frame in iter_chunks(load_models(run_dirs), library, config):
+    for _, frame in iter_chunks(load_models(run_dirs, config.engine), library, config):
         yield frame

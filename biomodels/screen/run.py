@@ -84,7 +84,7 @@ def screen(
     for written in (out, *side_outputs(out).values()):
         if written.resolve() == Path(library).resolve():
             raise InputError(written, "is also the library file; write the screen to another path")
-    models = load_models(run_dirs)
+    models = load_models(run_dirs, config.engine)
     # fail now on a bad library
     next(iter_raw_chunks(library, config.smiles_col, config.id_col, 1, encoding=config.encoding))
     columns = ScreenJob.from_config(config).screen(models, []).dtypes  # the output's columns

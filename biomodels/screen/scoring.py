@@ -84,18 +84,24 @@ def error_key(reason: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def worker_models(
-    run_dirs: tuple[str, ...], names: tuple[str, ...], threads: int = 1, stamp: tuple[int, ...] = ()
+    run_dirs: tuple[str, ...],
+    names: tuple[str, ...],
+    threads: int = 1,
+    stamp: tuple[int, ...] = (),
+    engines: tuple[str, ...] = (),
 ) -> list[Run]:
     """The models of ``run_dirs``, loaded once per process (pool and Dask workers call this).
 
     The first call also sets the process's torch threads, so that workers times threads
     stays within the cores. ``stamp`` is part of the cache key only: pass the models'
     modification times so that a long-lived worker reloads a run directory trained again.
+    ``engines``: the engine of each run (``torch`` for all when empty).
     """
     import torch
 
     torch.set_num_threads(threads)
-    return [load_run(d, n) for d, n in zip(run_dirs, names, strict=True)]
+    engines = engines or ("torch",) * len(run_dirs)
+    return [load_run(d, n, e) for d, n, e in zip(run_dirs, names, engines, strict=True)]
 
 
 ChunkJob = Callable[[Sequence[Run], T], R]
@@ -109,11 +115,12 @@ class ModelJob(Generic[T, R]):
         self.job = job
         self.run_dirs = tuple(str(Path(m.path).resolve()) for m in models)  # workers may cd elsewhere
         self.names = tuple(m.name for m in models)
+        self.engines = tuple(m.engine for m in models)
         self.threads = threads
         self.stamp = tuple((Path(d) / "model" / MODEL_FILE).stat().st_mtime_ns for d in self.run_dirs)
 
     def load(self) -> list[Run]:
-        return worker_models(self.run_dirs, self.names, self.threads, self.stamp)
+        return worker_models(self.run_dirs, self.names, self.threads, self.stamp, self.engines)
 
     def __call__(self, item: T) -> R:
         return self.job(self.load(), item)
@@ -233,6 +240,7 @@ def predict_file(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     encoding: str = DEFAULT_ENCODING,
+    engine: str = "torch",
 ) -> PredictSummary:
     """Predict every row of ``input`` with the run's model into ``out`` (.csv or .parquet).
 
@@ -240,7 +248,8 @@ def predict_file(
     with the model's prediction columns and ``error``; molecule files stream in chunks of
     ``chunk_size`` on ``workers`` threads (``row, id, smiles``, predictions, ``_std``), and
     ``progress(n)`` is called with each chunk's row count. ``encoding`` is the input's text
-    encoding (UTF-8 by default), decoded strictly.
+    encoding (UTF-8 by default), decoded strictly. ``engine`` runs the networks (an
+    :data:`~biomodels.registry.ENGINES` key: ``torch`` or ``onnxruntime``).
 
     Raises:
         InputError: ``out`` is ``input``, or the model reads neither molecules nor text.
@@ -249,7 +258,7 @@ def predict_file(
 
     if Path(out).resolve() == Path(input).resolve():
         raise InputError(out, "is also the input file; write the predictions to another path")
-    run = load_run(run_dir)
+    run = load_run(run_dir, engine=engine)
     if run.model.input_kind == "molecule":
         frames = iter_scored_chunks([run], input, smiles_col, id_col, chunk_size, workers, encoding=encoding)
     elif run.model.input_kind == "text":

@@ -41,7 +41,7 @@ import pandas as pd
 from biomodels.data.splits import DEFAULT_SIZES, SPLITTERS
 from biomodels.exceptions import CheckpointError, InputError
 from biomodels.io.textfiles import DEFAULT_ENCODING, check_encoding
-from biomodels.registry import MODELS
+from biomodels.registry import ENGINES, MODELS
 from biomodels.train.estimator import Estimator, TrainingData, make_model
 from biomodels.train.rundir import RunDirectory
 from biomodels.utils import read_json, remove_stale
@@ -195,6 +195,7 @@ class Run:
             when several runs score together.
         config: the run's settings (``config.json``), metrics: ``metrics.json`` (empty if absent).
         model: the fitted estimator.
+        engine: the :data:`~biomodels.registry.ENGINES` key running its networks.
     """
 
     path: Path
@@ -202,6 +203,7 @@ class Run:
     config: dict[str, Any]
     metrics: dict[str, Any]
     model: Estimator
+    engine: str = "torch"
 
     def predict(self, data: Any) -> pd.DataFrame:
         """The model's predictions for ``data`` (SMILES list, DataFrame, file path, texts...):
@@ -209,14 +211,19 @@ class Run:
         return self.model.predict(data)
 
 
-def load_run(path: str | Path, name: str | None = None) -> Run:
+def load_run(path: str | Path, name: str | None = None, engine: str = "torch") -> Run:
     """Load a run directory written by ``biomodels train``, ``diagnostics train`` or ``dta train``.
 
+    ``engine`` (an :data:`~biomodels.registry.ENGINES` key) says what runs the networks:
+    ``torch``, or ``onnxruntime`` (see :mod:`biomodels.train.engines`).
+
     Raises:
+        UnknownNameError: an unknown engine (the message lists the valid ones).
         CheckpointError: one line naming the folder or file and what is wrong (missing, not a
             run directory, biomodels 0.1.0's layout, altered, corrupt or mismatched model).
     """
     path = Path(path)
+    use_engine = ENGINES.get(engine)
     if not path.is_dir():
         raise CheckpointError(path, "run directory not found")
     if not (path / "model").is_dir():
@@ -230,7 +237,7 @@ def load_run(path: str | Path, name: str | None = None) -> Run:
     model = Estimator.load(path / "model")
     config = _read_optional(path / "config.json")
     metrics = _read_optional(path / "metrics.json")
-    return Run(path, name or path.name, config, metrics, model)
+    return use_engine(Run(path, name or path.name, config, metrics, model))
 
 
 def _read_optional(path: Path) -> dict[str, Any]:

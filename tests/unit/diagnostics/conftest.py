@@ -6,16 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Small models run fastest on one thread; the previous setting is restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
+    """Every diagnostics test runs on one torch thread (the shared ``one_thread`` fixture)."""
     yield
-    torch.set_num_threads(before)
 
 
 def _medical_file(shared_data: Path, name: str) -> Path:
