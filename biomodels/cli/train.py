@@ -27,7 +27,11 @@ def train(
     dropout: float = typer.Option(None, help="GNNs: dropout (0)."),
     lr: float = typer.Option(None, help="GNNs: peak learning rate (1e-3)."),
     head: str = typer.Option(None, help="GNNs: ffn | mve (mean-variance, regression)."),
-    readout: str = typer.Option(None, help="GNNs. One of: mean, sum, norm (sum / 100 as in chemprop), attention."),
+    readout: str = typer.Option(
+        None,
+        help="GNN pooling. One of: auto (sum for regression and mean otherwise), mean, sum, "
+        "norm (sum / 100 as in chemprop), attention.",
+    ),
     extra_features: str = typer.Option(None, help="GNNs: molecule features added to the head, e.g. rdkit2d."),
     n_estimators: int = typer.Option(None, help="rf: trees per task (500)."),
     task: str = typer.Option(None, help="regression | binary | multiclass (inferred when omitted)."),

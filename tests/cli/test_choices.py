@@ -56,7 +56,7 @@ def _heads() -> list[str]:
 def _readouts() -> list[str]:
     from biomodels.nn.readout import READOUTS
 
-    return READOUTS.names()
+    return ["auto", *READOUTS.names()]
 
 
 @pytest.mark.parametrize(

@@ -263,3 +263,15 @@ def test_the_best_epoch_logged_is_the_restored_one(trained):
     ]
     best = [line.split("best epoch ")[1].split(",")[0] for line in log.splitlines() if "best epoch" in line]
     assert restored and restored == best
+
+
+def test_auto_readout_sums_for_regression_and_averages_for_classification(trained):
+    from biomodels.train.property import resolve_readout
+
+    assert trained.model.readout == "auto" and trained.model.model_config_.readout == "sum"
+    assert [resolve_readout("auto", task) for task in ("regression", "binary", "multiclass")] == [
+        "sum",
+        "mean",
+        "mean",
+    ]
+    assert resolve_readout("attention", "regression") == "attention"
