@@ -19,6 +19,7 @@ from biomodels.cli.predict import predict
 from biomodels.cli.report import report
 from biomodels.cli.screen import screen
 from biomodels.cli.train import train
+from biomodels.cli.tune import tune
 
 app = typer.Typer(
     name="biomodels",
@@ -50,6 +51,7 @@ app.command()(predict)
 app.command()(demo)
 app.command()(screen)
 app.command()(report)
+app.command()(tune)
 app.add_typer(diagnostics.app, name="diagnostics")
 
 if __name__ == "__main__":
