@@ -12,6 +12,7 @@ import typer
 
 from biomodels import __version__
 from biomodels.cli import diagnostics
+from biomodels.cli.bench import bench
 from biomodels.cli.common import setup_logging
 from biomodels.cli.demo import demo
 from biomodels.cli.featurize import featurize
@@ -52,6 +53,7 @@ app.command()(demo)
 app.command()(screen)
 app.command()(report)
 app.command()(tune)
+app.command()(bench)
 app.add_typer(diagnostics.app, name="diagnostics")
 
 if __name__ == "__main__":
