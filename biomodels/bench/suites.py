@@ -68,7 +68,7 @@ class Benchmark:
 
 
 BENCHMARKS: tuple[Benchmark, ...] = (
-    Benchmark("cli_startup", "cli_startup.py", ("--repeats", "5"), ("--repeats", "7"), 90),
+    Benchmark("cli_startup", "cli_startup.py", ("--repeats", "5"), ("--repeats", "7"), 60),
     Benchmark(
         "featurize",
         "featurize.py",
@@ -105,7 +105,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "tuning.py",
         ("--datasets", "esol", "--trials", "3", "--epochs", "5"),
         ("--datasets", "esol,freesolv", "--trials", "20", "--epochs", "30"),
-        120,
+        90,
     ),
 )
 """The known benchmarks, in the order the suites run them (see :func:`discover` for others)."""
