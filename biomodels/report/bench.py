@@ -23,8 +23,10 @@ from typing import Any
 from biomodels.report.html import HtmlReport
 from biomodels.utils import read_json
 
-__all__ = ["changes", "figure_tables", "flat_figures", "write_dashboard"]
+__all__ = ["changes", "figure_tables", "flat_figures", "peer_status", "write_dashboard"]
 
+PEERS = ("chemprop",)
+"""Peer tools the scripts may measure in the same run; the overview says which were measured."""
 MAX_COLUMNS = 24
 """A mapping of records with more flattened columns than this is shown as nested tables instead."""
 MAX_CHANGES = 300
@@ -157,6 +159,30 @@ def flat_figures(results: Any, prefix: str = "") -> Iterator[tuple[str, float]]:
             yield from flat_figures(item, f"{prefix}[{label if label is not None else index}]")
     elif isinstance(results, int | float) and not isinstance(results, bool) and math.isfinite(results):
         yield prefix, float(results)
+
+
+def peer_status(results: Any) -> str:
+    """Which :data:`PEERS` a benchmark's JSON holds figures of (``chemprop measured``), names
+    without figures (``chemprop not measured``: the script looked for it and found none), or ``-``."""
+    figures = [path for path, _ in flat_figures(results)]
+    keys = set(_keys(results))
+    found = []
+    for peer in PEERS:
+        if any(peer in path for path in figures):
+            found.append(f"{peer} measured")
+        elif peer in keys:
+            found.append(f"{peer} not measured")
+    return ", ".join(found) or "-"
+
+
+def _keys(node: Any) -> Iterator[str]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield str(key)
+            yield from _keys(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _keys(item)
 
 
 def _label(row: Mapping[str, Any]) -> str | None:

@@ -16,7 +16,7 @@ from biomodels.bench.run import run_benchmark
 from biomodels.bench.suites import Benchmark, benchmarks_dir, require_benchmarks_dir
 from biomodels.cli.main import app
 from biomodels.exceptions import InputError, UnknownNameError
-from biomodels.report.bench import changes, figure_tables, flat_figures, write_dashboard
+from biomodels.report.bench import changes, figure_tables, flat_figures, peer_status, write_dashboard
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -133,6 +133,14 @@ def test_dashboard_tables_and_changes(tiny_suite, tmp_path):
     text = page.read_text()
     assert "<script" not in text and "Change against the run" in text and "<svg" in text
     assert "items_per_s" in text and "sort 20000" in text
+
+
+def test_peer_status_tells_measured_from_not_found():
+    assert peer_status({"rows": [{"value": 0.6, "chemprop": {"value": 0.62}}]}) == "chemprop measured"
+    assert (
+        peer_status({"rows": [{"value": 0.6, "chemprop": None}], "chemprop": None}) == "chemprop not measured"
+    )
+    assert peer_status({"rows": [{"value": 0.6}]}) == "-"
 
 
 def test_cli_bench_writes_results_and_page(tiny_suite, tmp_path, monkeypatch):
