@@ -18,9 +18,11 @@ is drawn by :func:`biomodels.report.bench.write_dashboard`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -117,13 +119,19 @@ def run_benchmark(benchmark: Benchmark, suite: str, out: Path, folder: Path, see
     limit = benchmark.limit(suite)
     started = time.perf_counter()
     with log.open("w", encoding="utf-8") as sink:
-        process = subprocess.Popen(command, cwd=folder.parent, stdout=sink, stderr=subprocess.STDOUT, env=env)
+        # its own process group, so that a stop ends the pools and peer processes it started too
+        process = subprocess.Popen(
+            command, cwd=folder.parent, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
         try:
             returncode = process.wait(timeout=limit)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
             returncode = None
+        finally:  # past its limit, or this process interrupted: the benchmark's whole group goes
+            if process.poll() is None or returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
     entry["seconds"] = time.perf_counter() - started
     if raw.is_file():
         try:

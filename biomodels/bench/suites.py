@@ -74,22 +74,22 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "featurize.py",
         ("--data", "{data}/molnet/tox21.csv"),
         ("--data", "{data}/molnet/hiv.csv.gz"),
-        90,
+        60,
     ),
     Benchmark(
-        "message_passing", "message_passing.py", ("--device", "cpu", "--quick"), ("--device", "cpu"), 120
+        "message_passing", "message_passing.py", ("--device", "cpu", "--quick"), ("--device", "cpu"), 90
     ),
     Benchmark(
         "moleculenet",
         "moleculenet.py",
-        ("--datasets", "esol", "--splits", "random", "--seeds", "1", "--epochs", "10"),
+        ("--datasets", "esol", "--splits", "random", "--seeds", "1", "--epochs", "3"),
         ("--datasets", "esol,freesolv,bbbp,tox21", "--splits", "random,scaffold", "--seeds", "5"),
         180,
     ),
     Benchmark(
         "screening",
         "screening.py",
-        ("--sizes", "5000", "--variants", "score"),
+        ("--sizes", "2000", "--variants", "score"),
         ("--sizes", "50000,200000", "--variants", "score,screen,dask"),
         150,
     ),
@@ -98,14 +98,14 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "diagnostics.py",
         ("--seeds", "1", "--models", "pixel-logreg,cnn,bow-logreg,rnn", "--jobs", "2", "--threads", "1"),
         ("--seeds", "5", "--jobs", "2", "--threads", "1"),
-        150,
+        180,
     ),
     Benchmark(
         "tuning",
         "tuning.py",
-        ("--datasets", "esol", "--trials", "3", "--epochs", "5"),
+        ("--datasets", "esol", "--trials", "2", "--epochs", "3"),
         ("--datasets", "esol,freesolv", "--trials", "20", "--epochs", "30"),
-        90,
+        120,
     ),
 )
 """The known benchmarks, in the order the suites run them (see :func:`discover` for others)."""

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from biomodels.bench.suites import Benchmark, benchmarks_dir, require_benchmarks
 from biomodels.cli.main import app
 from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.report.bench import changes, figure_tables, flat_figures, peer_status, write_dashboard
+from biomodels.utils import pid_gone
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -49,8 +51,10 @@ if __name__ == "__main__":
     sys.exit(3)
 """
 SLOW = """
-import time
+import pathlib, subprocess, sys, time
 if __name__ == "__main__":
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a worker of its own
+    pathlib.Path(sys.argv[0]).with_suffix(".child").write_text(str(child.pid))
     time.sleep(30)  # --json never written
 """
 HELPER = '''
@@ -117,6 +121,11 @@ def test_quick_suite_skips_scripts_without_quick_options_and_stops_one_past_its_
     slow = Benchmark("slow", "slow.py", quick=(), quick_limit=1)
     entry = run_benchmark(slow, "quick", tmp_path / "q", tiny_suite)
     assert entry["status"] == "timeout" and entry["seconds"] < 20 and entry["results"] is None
+    child = int((tiny_suite / "slow.child").read_text())
+    deadline = time.monotonic() + 10  # killed at once; reaped by its new parent soon after
+    while not pid_gone(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid_gone(child)  # the benchmark's whole process group was stopped
 
 
 def test_dashboard_tables_and_changes(tiny_suite, tmp_path):
