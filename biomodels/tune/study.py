@@ -51,7 +51,15 @@ from biomodels.utils import atomic_path, remove_stale, to_jsonable, write_json
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FINISHED", "TuneConfig", "TuneResult", "finished_trials", "tune_run"]
+__all__ = [
+    "FINISHED",
+    "TuneConfig",
+    "TuneResult",
+    "finished_trials",
+    "gnn_models",
+    "tune_run",
+    "write_trials",
+]
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 """The trial states ``--trials`` counts."""
@@ -85,7 +93,7 @@ class TuneConfig:
     pruner_warmup_epochs: int = 2
 
     def __post_init__(self) -> None:
-        if MODELS.target(self.run.model) != MODELS.target("dmpnn"):
+        if self.run.model not in gnn_models():
             raise InputError(
                 None, f"tune searches GNN models ({', '.join(gnn_models())}), not {self.run.model!r}"
             )
