@@ -149,9 +149,9 @@ def tune_run(config: TuneConfig, out: str | Path) -> TuneResult:
     out.mkdir(parents=True, exist_ok=True)
     storage_url = config.storage or f"sqlite:///{(out / 'study.db').resolve()}"
     remove_stale(out, ".trial.")  # the trial folders of a killed run
-    study = _open_study(config, storage_url)
     failures = 0
     with _quiet_optuna():
+        study = _open_study(config, storage_url)
         while (done := finished_trials(study)) < config.trials:
             if config.timeout is not None and time.perf_counter() - started >= config.timeout:
                 logger.info(
@@ -307,7 +307,8 @@ def _trial_config(config: TuneConfig, values: dict[str, Any]) -> TrainRunConfig:
 
 @contextlib.contextmanager
 def _quiet_optuna() -> Iterator[None]:
-    """Optuna logs each trial to stderr itself; this module logs its own lines instead."""
+    """Optuna logs each trial to stderr itself and warns that heartbeats are experimental; this
+    module logs its own lines instead."""
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
