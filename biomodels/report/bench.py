@@ -111,7 +111,7 @@ def _collect(node: Any, title: str, tables: list[Table]) -> None:
         tables.append((title, [{"value": _scalar(node)}]))
         return
     scalars = {k: v for k, v in node.items() if not isinstance(v, Mapping | list)}
-    nested = {k: v for k, v in node.items() if isinstance(v, Mapping | list) and k not in scalars}
+    nested = {k: v for k, v in node.items() if k not in scalars}
     if scalars:
         tables.append((title, [{"figure": k, "value": _scalar(v)} for k, v in scalars.items()]))
     records = {k: v for k, v in nested.items() if isinstance(v, Mapping)}
