@@ -149,15 +149,17 @@ def _scalar(value: Any) -> Any:
 
 
 def flat_figures(results: Any, prefix: str = "") -> Iterator[tuple[str, float]]:
-    """Every number of a benchmark's JSON with its path; a record in a list is named by its first
-    text field (``rows[parse + graph featurise].seconds``) so the paths survive reordering."""
+    """Every named number of a benchmark's JSON with its path; a record in a list is named by its
+    text fields (``rows[parse + graph featurise].seconds``) so the paths survive reordering. The
+    numbers of a list of numbers (raw timing samples) are left out: their summaries are figures."""
     if isinstance(results, Mapping):
         for key, value in results.items():
             yield from flat_figures(value, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(results, list):
         for index, item in enumerate(results):
-            label = _label(item) if isinstance(item, Mapping) else None
-            yield from flat_figures(item, f"{prefix}[{label if label is not None else index}]")
+            if isinstance(item, Mapping | list):
+                label = _label(item) if isinstance(item, Mapping) else None
+                yield from flat_figures(item, f"{prefix}[{label if label is not None else index}]")
     elif isinstance(results, int | float) and not isinstance(results, bool) and math.isfinite(results):
         yield prefix, float(results)
 

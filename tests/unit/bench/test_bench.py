@@ -136,6 +136,7 @@ def test_dashboard_tables_and_changes(tiny_suite, tmp_path):
     assert titles == ["timing", "timing / rows", "timing / nested"]  # its numbers, two record tables
     figures = dict(flat_figures(results))
     assert figures["rows[sort 1000].n"] == 1000 and "nested.b.y" not in figures  # NaN is no figure
+    assert not any("samples" in path for path in flat_figures({"samples": [1.0, 2.0], "median": 1.5}))
     rows = changes(first, second)
     assert {r[1] for r in rows} >= {"rows[sort 20000].seconds"} and all(r[2] != r[3] for r in rows)
     page = write_dashboard(tmp_path / "two" / "results.json", tmp_path / "index.html", previous=first)
