@@ -66,10 +66,17 @@ def write_dashboard(results: str | Path | Mapping[str, Any], path: str | Path, p
     page.heading("Benchmarks")
     page.table(
         [
-            [n, b["status"], b["seconds"], b["reason"] or "", b["command"] or ""]
+            [
+                n,
+                b["status"],
+                b["seconds"],
+                peer_status(b.get("results")),
+                b["reason"] or "",
+                b["command"] or "",
+            ]
             for n, b in benchmarks.items()
         ],
-        header=["benchmark", "status", "seconds", "reason", "command"],
+        header=["benchmark", "status", "seconds", "peers", "reason", "command"],
     )
     if old is not None:
         page.heading(

@@ -142,7 +142,7 @@ def test_dashboard_tables_and_changes(tiny_suite, tmp_path):
     page = write_dashboard(tmp_path / "two" / "results.json", tmp_path / "index.html", previous=first)
     text = page.read_text()
     assert "<script" not in text and "Change against the run" in text and "<svg" in text
-    assert "items_per_s" in text and "sort 20000" in text
+    assert "items_per_s" in text and "sort 20000" in text and "<th>peers</th>" in text
 
 
 def test_peer_status_tells_measured_from_not_found():
