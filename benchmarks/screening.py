@@ -91,7 +91,7 @@ def prefix_file(n: int | None, workdir: Path) -> Path:
 def trained_run(workdir: Path, epochs: int) -> Path:
     """A D-MPNN (hidden 300, depth 3) trained for ``epochs`` on ESOL, reused when present."""
     run = workdir / f"dmpnn300_e{epochs}"
-    if not (run / "model" / "predictor.json").exists():
+    if not (run / "model" / "model.json").exists():  # the model folder of the estimator protocol
         peers.train_ours(ESOL, ["logp"], run, epochs=epochs, params={"hidden": 300, "depth": 3})
     return run
 

@@ -8,9 +8,10 @@ of ``biomodels.*`` is checked: module-level, function-level and ``TYPE_CHECKING`
 1. the leaf modules: ``biomodels/__init__.py``, ``types``, ``exceptions``, ``registry``, ``utils``
 2. ``chem``  3. ``io``  4. ``featurize``  5. ``data``  6. ``kernels``  7. ``nn``  8. ``models``
 9. ``train``
-10. the workflows ``screen``, ``diagnostics``, ``generate``, ``dta``, ``serve``: one layer, but independent
-    of each other: a workflow imports no other workflow (what two of them share belongs in
-    ``train`` or below), so each can change, or be left out, without touching the others
+10. the workflows ``screen``, ``diagnostics``, ``generate``, ``dta``, ``serve``, ``tune``,
+    ``bench``: one layer, but independent of each other: a workflow imports no other workflow
+    (what two of them share belongs in ``train`` or below), so each can change, or be left out,
+    without touching the others
 11. ``report``: reads results and run directories, draws; nothing below imports it
 12. ``cli``: parse, call the library, print
 
@@ -44,6 +45,8 @@ WORKFLOWS = (
     "biomodels.generate",
     "biomodels.dta",
     "biomodels.serve",
+    "biomodels.tune",
+    "biomodels.bench",
 )
 LAYERS = (
     LEAVES,

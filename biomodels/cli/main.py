@@ -12,6 +12,7 @@ import typer
 
 from biomodels import __version__
 from biomodels.cli import diagnostics, dta
+from biomodels.cli.bench import bench
 from biomodels.cli.common import setup_logging
 from biomodels.cli.demo import demo
 from biomodels.cli.export import export
@@ -21,6 +22,7 @@ from biomodels.cli.report import report
 from biomodels.cli.screen import screen
 from biomodels.cli.serve import serve
 from biomodels.cli.train import train
+from biomodels.cli.tune import tune
 
 app = typer.Typer(
     name="biomodels",
@@ -54,6 +56,8 @@ app.command()(screen)
 app.command()(report)
 app.command()(export)
 app.command()(serve)
+app.command()(tune)
+app.command()(bench)
 app.add_typer(diagnostics.app, name="diagnostics")
 app.add_typer(dta.app, name="dta")
 

@@ -13,6 +13,12 @@ The trainer knows nothing about molecules, images or text. It needs:
 Batches are moved to the device with :func:`to_device`, which handles tensors, PyG batches,
 anything else with a ``.to(device)`` method, and dicts, lists and tuples of those.
 
+Observers of training (a tuner pruning unpromising trials, a dashboard) register an epoch hook
+with :func:`epoch_hooks`: every :meth:`Trainer.fit` inside the block calls it after each epoch
+with the epoch's number and the history so far, however deep the trainer sits below the caller
+(``train_run`` -> the estimator's ``fit`` -> ``Trainer.fit``). An exception a hook raises stops
+the training and propagates to the caller.
+
 Example::
 
     seed_everything(0)
@@ -24,11 +30,13 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -44,12 +52,14 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Batches",
+    "EpochHook",
     "ForwardFn",
     "MetricFn",
     "TrainHistory",
     "Trainer",
     "TrainerConfig",
     "call_model",
+    "epoch_hooks",
     "noam_lr",
     "resolve_device",
     "seed_everything",
@@ -62,6 +72,26 @@ ForwardFn = Callable[[nn.Module, Any], Any]
 """``forward(model, batch) -> outputs``."""
 MetricFn = Callable[[list[Any], list[Any]], Mapping[str, float]]
 """``val_metric_fn(outputs, batches) -> {name: value}``: outputs on CPU, batches as given."""
+EpochHook = Callable[[int, "TrainHistory"], None]
+"""``hook(epoch, history)``: called after each epoch (0-based) with the history up to it."""
+
+_EPOCH_HOOKS: contextvars.ContextVar[tuple[EpochHook, ...]] = contextvars.ContextVar(
+    "biomodels_epoch_hooks", default=()
+)
+
+
+@contextlib.contextmanager
+def epoch_hooks(*hooks: EpochHook) -> Iterator[None]:
+    """Call ``hooks`` after every epoch of every :meth:`Trainer.fit` run inside the block.
+
+    Scoped to the block and to the current thread or task (a :mod:`contextvars` variable), so
+    nested blocks add to the outer hooks and concurrent trainings do not see each other's.
+    """
+    token = _EPOCH_HOOKS.set(_EPOCH_HOOKS.get() + hooks)
+    try:
+        yield
+    finally:
+        _EPOCH_HOOKS.reset(token)
 
 
 def call_model(model: nn.Module, batch: Any) -> Any:
@@ -352,6 +382,8 @@ class Trainer:
                     history.seconds[-1],
                 )
                 progress.update(train_loss, val_loss, cfg.monitor, history.best_score)
+                for hook in _EPOCH_HOOKS.get():
+                    hook(epoch, history)
                 if cfg.patience is not None and since_best >= cfg.patience:
                     history.stopped_early = True
                     logger.info(

@@ -16,6 +16,7 @@ from biomodels.nn.losses import masked_mse
 from biomodels.train.trainer import (
     Trainer,
     TrainerConfig,
+    epoch_hooks,
     noam_lr,
     seed_everything,
     to_device,
@@ -212,3 +213,34 @@ def test_fit_and_predict_on_cuda():
     assert model.w.device.type == "cuda"
     out = Trainer(TrainerConfig(device="auto")).predict(model, [batch_of(1.0)])
     assert out[0].device.type == "cpu"
+
+
+def test_epoch_hooks_see_every_epoch_of_every_fit_inside_the_block_only():
+    seen: list[tuple[int, float]] = []
+
+    def hook(epoch, history):
+        assert history.epochs == epoch + 1  # the history up to this epoch
+        seen.append((epoch, history.val_loss[-1]))
+
+    cfg = constant_lr(0.1, epochs=3)
+    with epoch_hooks(hook):
+        first = Trainer(cfg).fit(Scalar(), [batch_of(1.0)], [batch_of(1.0)])
+        with epoch_hooks(lambda epoch, history: seen.append((-1, math.nan))):  # nested: both run
+            Trainer(constant_lr(0.1, epochs=1)).fit(Scalar(), [batch_of(1.0)], None)
+    Trainer(cfg).fit(Scalar(), [batch_of(1.0)], None)  # outside: not seen
+    assert [e for e, _ in seen] == [0, 1, 2, 0, -1]
+    assert [v for _, v in seen[:3]] == first.val_loss
+
+
+def test_an_epoch_hook_that_raises_stops_training():
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(epoch, history):
+        if epoch == 1:
+            raise Stop
+
+    model = Scalar()
+    with pytest.raises(Stop), epoch_hooks(stop_after_two):
+        Trainer(constant_lr(0.1, epochs=10)).fit(model, [batch_of(10.0)], None)
+    assert model.w.item() == pytest.approx(0.2, abs=1e-4)  # two steps of lr 0.1 towards 10
