@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,8 @@ class ModelFolder:
     state: dict[str, Any]
     versions: dict[str, Any]
     files: dict[str, Any]
+    extra: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """The verified content of the further files (all but the weights and arrays), by name."""
 
     @property
     def n_members(self) -> int:
@@ -218,12 +220,12 @@ def read_model_folder(directory: str | Path) -> ModelFolder:
     folder = ModelFolder(directory, *(meta[k] for k in keys))
     for name in meta["files"]:
         if not name.startswith("member_") and name != ARRAYS_FILE:
-            folder.verified_bytes(name)  # weights and arrays are checked as they are loaded
+            folder.extra[name] = folder.verified_bytes(name)  # weights and arrays: as they load
     if meta["versions"].get("biomodels") != __version__:
         logger.info(
             "%s was written by biomodels %s; this is %s", path, meta["versions"].get("biomodels"), __version__
         )
-    return ModelFolder(directory, *(meta[k] for k in keys))
+    return folder
 
 
 def _digest(meta: Mapping[str, Any]) -> str:

@@ -203,10 +203,11 @@ class Run:
     metrics: dict[str, Any]
     model: Estimator
 
-    def predict(self, data: Any) -> pd.DataFrame:
+    def predict(self, data: Any, **options: Any) -> pd.DataFrame:
         """The model's predictions for ``data`` (SMILES list, DataFrame, file path, texts...):
-        every input row, in order, with an ``error`` column."""
-        return self.model.predict(data)
+        every input row, in order, with an ``error`` column. ``options`` go to the model's
+        ``predict`` (a molecule model's ``domain``, ``min_similarity``)."""
+        return self.model.predict(data, **options)
 
 
 def load_run(path: str | Path, name: str | None = None) -> Run:
