@@ -107,7 +107,7 @@ class ScreenConfig:
             raise UnknownNameError("pool", self.pool, list(POOLS))
         self.domain_options()  # a threshold out of range fails here
         if self.filter_first and not (self.filters or self.smarts or self.sanity):
-            raise InputError(None, "filter-first needs filters or a SMARTS file")
+            raise InputError(None, "filter-first needs filters, sanity terms or a SMARTS file")
         check_encoding(self.encoding)
 
     def criteria(self) -> list[Criterion]:
