@@ -7,15 +7,8 @@ from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import (
-    ENCODING_HELP,
-    MIN_SIMILARITY_HELP,
-    NO_DOMAIN_HELP,
-    console,
-    domain_line,
-    friendly_errors,
-    progress_bar,
-)
+from biomodels.cli import common
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, progress_bar
 
 
 @friendly_errors
@@ -31,14 +24,14 @@ def predict(
     chunk_size: int = typer.Option(5000),
     workers: int = typer.Option(1, help="Parallel workers, threads of this process (0 = all cores)."),
     seed: int = typer.Option(0, help="Recorded for reproducibility; prediction is deterministic."),
-    min_similarity: float = typer.Option(None, help=MIN_SIMILARITY_HELP),
-    no_domain: bool = typer.Option(False, "--no-domain", help=NO_DOMAIN_HELP),
+    min_similarity: float = typer.Option(None, help=common.MIN_SIMILARITY_HELP),
+    no_domain: bool = typer.Option(False, "--no-domain", help=common.NO_DOMAIN_HELP),
 ) -> None:
     """Every input row comes out in order, with predictions, uncertainty, the applicability
     domain (nn_similarity, nn_id, in_domain) and an error column."""
     from biomodels.screen.scoring import DomainOptions, predict_file
 
-    domain = DomainOptions(not no_domain, min_similarity)
+    options = {"encoding": encoding, "domain": DomainOptions(not no_domain, min_similarity)}
 
     started = time.perf_counter()
     with progress_bar() as progress:
@@ -52,16 +45,7 @@ def predict(
             progress.update(task, completed=done, rate=f"{rate:,.0f} mol/s")
 
         summary = predict_file(
-            run_dir,
-            input,
-            out,
-            smiles_col,
-            id_col,
-            chunk_size,
-            workers,
-            advance,
-            encoding=encoding,
-            domain=domain,
+            run_dir, input, out, smiles_col, id_col, chunk_size, workers, advance, **options
         )
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
     console.print(
@@ -69,4 +53,4 @@ def predict(
         f"{summary.invalid} could not be scored" + (f": {reasons}" if reasons else "")
     )
     if summary.in_domain is not None:
-        console.print(domain_line(summary.in_domain, summary.scored, min_similarity))
+        console.print(common.domain_line(summary.in_domain, summary.scored, min_similarity))

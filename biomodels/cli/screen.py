@@ -12,15 +12,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from biomodels.cli.common import (
-    ENCODING_HELP,
-    MIN_SIMILARITY_HELP,
-    NO_DOMAIN_HELP,
-    console,
-    domain_line,
-    friendly_errors,
-    progress_bar,
-)
+from biomodels.cli import common
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, progress_bar
 from biomodels.exceptions import InputError
 from biomodels.screen.options import ACQUISITIONS, DEFAULT_PROPERTIES, DEFAULT_SANITY, POOLS
 
@@ -91,8 +84,8 @@ def screen(
     sanity: str = typer.Option(
         DEFAULT_SANITY, help="Sane-chemistry filters applied first (filter terms; 'none': off)."
     ),
-    min_similarity: float = typer.Option(None, help=MIN_SIMILARITY_HELP),
-    no_domain: bool = typer.Option(False, "--no-domain", help=NO_DOMAIN_HELP),
+    min_similarity: float = typer.Option(None, help=common.MIN_SIMILARITY_HELP),
+    no_domain: bool = typer.Option(False, "--no-domain", help=common.NO_DOMAIN_HELP),
     include_out_of_domain: bool = typer.Option(
         False, "--include-out-of-domain", help="Rank rows outside the applicability domain too."
     ),
@@ -177,7 +170,7 @@ def _print_summary(summary: ScreenSummary, report_html: Path | None) -> None:
         console.print(f"  {name}: {count} pass ({100 * count / max(summary.rows, 1):.1f}%)")
     if summary.in_domain is not None:
         min_similarity = summary.settings["screen"]["min_similarity"]
-        console.print(domain_line(summary.in_domain, summary.scored, min_similarity))
+        console.print(common.domain_line(summary.in_domain, summary.scored, min_similarity))
     outputs = {"top": summary.top_csv, "diverse": summary.diverse_csv, "report": report_html}
     for label, path in outputs.items():
         if path is not None:

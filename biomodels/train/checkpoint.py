@@ -7,13 +7,15 @@ A model folder (a run directory's ``model/``) holds::
                                     versions, files (size + sha256 of each weights file), sha256
       member_0/weights.safetensors  one ``state_dict`` per network (ensemble member)
       member_1/weights.safetensors  ...
-      arrays.safetensors            named numpy arrays (tree arrays, coefficients), if any
+      arrays.safetensors            named numpy arrays (tree arrays, coefficients, a molecule
+                                    model's packed training fingerprints), if any
+      domain.json                   a molecule model's training ids and SMILES (its domain)
 
 ``params`` are the estimator's constructor arguments (its hyperparameters) and ``state`` what
 ``fit`` learned that is not a tensor (target names, classes, scalers, vocabularies). Nothing is
 pickled: weights load through safetensors and the config through ``json``. ``sha256`` covers
 the rest of ``model.json`` and ``files`` covers every other file (further files a family saves,
-such as a GAN's sample grids, included), so an edit anywhere in the
+such as a GAN's sample grids or a molecule model's ``domain.json``, included), so an edit anywhere in the
 folder (a scaler's mean, a weight) is a one-line :class:`~biomodels.exceptions.CheckpointError`
 naming the file. Files are written atomically, weights before ``model.json``.
 """

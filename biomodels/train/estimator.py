@@ -78,7 +78,8 @@ class Estimator:
 
     Subclasses set ``input_kind`` and implement ``fit``, ``predict``, ``evaluate``, the
     :meth:`training_data` reader, and the persistence hooks ``_get_state``/``_set_state``,
-    ``_modules``/``_build_modules`` (networks) and ``_get_arrays`` (numeric arrays).
+    ``_modules``/``_build_modules`` (networks), ``_get_arrays`` (numeric arrays) and
+    ``_get_files``/``_set_files`` (further files, e.g. a molecule model's training molecules).
     """
 
     input_kind: ClassVar[str] = "molecule"

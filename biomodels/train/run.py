@@ -16,7 +16,9 @@ Run directory layout (the same for every family)::
       predictions_{train,val,test}.csv   one row per item of the partition: ids, truth,
                                          predictions, uncertainty, error
       model/                             model.json + member_<i>/weights.safetensors (one
-                                         sub-folder per ensemble member); see
+                                         sub-folder per ensemble member), and for molecule
+                                         models the applicability domain (packed training
+                                         fingerprints, domain.json); see
                                          :mod:`biomodels.train.checkpoint`
       plots/                             figures drawn by ``biomodels report`` (biomodels.report)
       run.log                            the run's log
