@@ -83,8 +83,8 @@ def test_report_shows_the_domain_and_each_top_compound_beside_its_neighbour(tmp_
     summary.settings = {**summary.settings, "ranking": {"include_out_of_domain": True}}
     html = write_screen_report(summary).read_text()
     assert "<h2>Applicability domain</h2>" in html and "Rows outside were ranked too" in html
-    assert "<td>in domain</td><td class=\"num\">30</td><td>75.0%</td>" in html
-    assert "<td>outside</td><td class=\"num\">10</td><td>25.0%</td>" in html
+    assert '<td>in domain</td><td class="num">30</td><td>75.0%</td>' in html
+    assert '<td>outside</td><td class="num">10</td><td>25.0%</td>' in html
     assert "Top compounds beside their nearest training compound (5)" in html
     assert html.count("<svg") == 3  # top grid, diverse grid, the pairs
     assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4  # + nn_similarity
