@@ -125,6 +125,7 @@ def with_domain_of(run: Path, size: int, workdir: Path) -> Path:
     from rdkit import Chem
 
     from biomodels.chem.domain import ApplicabilityDomain
+    from biomodels.chem.similarity import packed_fingerprints
     from biomodels.train.run import load_run
 
     copy = workdir / f"{run.name}_domain{size}"
@@ -132,7 +133,8 @@ def with_domain_of(run: Path, size: int, workdir: Path) -> Path:
         return copy
     smiles = pd.read_csv(MOSES_OTHER, nrows=size)["SMILES"].tolist()
     model = load_run(run).model
-    model.domain_ = ApplicabilityDomain.fit([Chem.MolFromSmiles(s) for s in smiles], smiles)
+    bits = packed_fingerprints([Chem.MolFromSmiles(s) for s in smiles])
+    model.domain_ = ApplicabilityDomain.fit(bits, smiles)
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns("model"))
     model.save(copy / "model")
     return copy

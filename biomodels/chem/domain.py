@@ -84,14 +84,15 @@ class ApplicabilityDomain:
     @classmethod
     def fit(
         cls,
-        mols: Sequence[Chem.Mol],
+        fingerprints: np.ndarray,
         smiles: Sequence[str],
         ids: Sequence[str | None] | None = None,
         labels: Mapping[str, np.ndarray] | None = None,
         min_similarity: float = DEFAULT_MIN_SIMILARITY,
     ) -> ApplicabilityDomain:
-        """The domain of the training molecules ``mols`` (``labels``: regression targets' values,
-        NaN for missing, whose observed range is kept)."""
+        """The domain of the training molecules whose packed fingerprints (radius 2, 2,048 bits:
+        :func:`~biomodels.chem.similarity.packed_fingerprints`) are ``fingerprints`` (``labels``:
+        regression targets' values, NaN for missing, whose observed range is kept)."""
         ids = ids if ids is not None else [None] * len(smiles)
         names = [str(s) if i is None or pd.isna(i) else str(i) for i, s in zip(ids, smiles, strict=True)]
         ranges = {}
@@ -100,16 +101,19 @@ class ApplicabilityDomain:
             observed = observed[~np.isnan(observed)]
             if observed.size:
                 ranges[target] = (float(observed.min()), float(observed.max()))
-        return cls(packed_fingerprints(mols), names, list(smiles), ranges, min_similarity)
+        return cls(np.asarray(fingerprints, np.uint64), names, list(smiles), ranges, min_similarity)
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def nearest(self, mols: Sequence[Chem.Mol | None]) -> tuple[np.ndarray, np.ndarray]:
-        """``(similarity, index)`` of each molecule's nearest training molecule (see
+    def fingerprints_of(self, mols: Sequence[Chem.Mol | None]) -> np.ndarray:
+        """Packed fingerprints of ``mols`` as this domain compares them."""
+        return packed_fingerprints(mols, self.radius, self.size)
+
+    def nearest(self, fingerprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(similarity, index)`` of each packed fingerprint's nearest training molecule (see
         :func:`~biomodels.chem.similarity.nearest_neighbours`)."""
-        queries = packed_fingerprints(mols, self.radius, self.size)
-        return nearest_neighbours(queries, self.fingerprints, self._counts)
+        return nearest_neighbours(fingerprints, self.fingerprints, self._counts)
 
     def columns(
         self,

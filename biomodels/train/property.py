@@ -160,11 +160,11 @@ class MoleculeEstimator(Estimator):
             {name: data.targets[:, t] for t, name in enumerate(self.target_names_)} if regression else None
         )
         ids = data.records_meta()["id"].tolist()
-        self.domain_ = ApplicabilityDomain.fit(_table_mols(data), data.smiles, ids, labels)
+        self.domain_ = ApplicabilityDomain.fit(_table_fingerprints(data), data.smiles, ids, labels)
         self.uncertainty_ = None
         if regression and val is not None and len(val):
             prediction = self.predict_table(val)
-            similarity, _ = self.domain_.nearest(_table_mols(val))
+            similarity, _ = self.domain_.nearest(_table_fingerprints(val))
             self.uncertainty_ = DistanceUncertainty.fit(
                 val.targets - prediction.mean, prediction.std, 1 - similarity
             )
@@ -195,7 +195,12 @@ class MoleculeEstimator(Estimator):
 
     def _table_features(self) -> list[Featurizer | str]:
         """Molecule featurizers (or their names) the training table should carry besides the
-        graphs, computed from the same parse as the graphs."""
+        graphs, computed from the same parse as the graphs: the model's, and the packed
+        fingerprints of the applicability domain."""
+        return [*self._model_features(), DOMAIN_FEATURIZER]
+
+    def _model_features(self) -> list[Featurizer | str]:
+        """The featurizers the model itself reads from a table."""
         return [self.extra_features] if self.extra_features else []
 
     def training_data(self, config: TrainRunConfig) -> TrainingData:
@@ -259,9 +264,9 @@ class MoleculeEstimator(Estimator):
         """
         self._check_fitted()
         if isinstance(data, MoleculeTable):
-            mols = _table_mols(data) if domain else None
+            bits = _table_fingerprints(data) if domain else None
             frame = self.prediction_frame(
-                data.records_meta(), self.predict_table(data), None, mols, min_similarity
+                data.records_meta(), self.predict_table(data), None, bits, min_similarity
             )
             for t, name in enumerate(self.target_names_):
                 frame.insert(3 + t, f"{name}_true", data.targets[:, t])
@@ -300,31 +305,33 @@ class MoleculeEstimator(Estimator):
             reason = f"model {self.name} failed: {' '.join(str(exc).split())}"
             meta.loc[good, "error"] = meta.loc[good, "error"].fillna(reason)
             prediction = None
-        return self.prediction_frame(meta, prediction, good, mols if domain else None, min_similarity)
+        bits = self.domain_.fingerprints_of(mols) if domain else None
+        return self.prediction_frame(meta, prediction, good, bits, min_similarity)
 
     def prediction_frame(
         self,
         meta: pd.DataFrame,
         prediction: Prediction | None,
         good: np.ndarray | None = None,
-        mols: Sequence[Chem.Mol] | None = None,
+        fingerprints: np.ndarray | None = None,
         min_similarity: float | None = None,
     ) -> pd.DataFrame:
         """``meta``'s ``row, id, smiles``, the prediction columns of the ``good`` rows, ``error``.
 
-        With ``mols`` (the ``good`` rows' molecules) also each target's ``_in_range`` and the
-        domain columns, and ``_std`` with the distance term (see the module docstring).
+        With ``fingerprints`` (the ``good`` rows' packed fingerprints) also each target's
+        ``_in_range`` and the domain columns, and ``_std`` with the distance term (see the
+        module docstring).
         """
         n = len(meta)
         good = np.arange(n) if good is None else good
         placed = None
-        if mols is not None:
+        if fingerprints is not None:
             self.check_domain()
             if prediction is None:  # the model failed on these rows: the columns stay, empty
                 good = good[:0]
                 similarity, index = np.zeros(0, np.float32), np.zeros(0, np.int64)
             else:
-                similarity, index = self.domain_.nearest(mols)
+                similarity, index = self.domain_.nearest(fingerprints)
                 prediction = Prediction(prediction.mean, self._uncertainty(prediction.std, similarity))
             placed = self.domain_.columns(n, good, similarity, index, min_similarity)
         columns: dict[str, Any] = {k: meta[k].to_numpy() for k in ("row", "id", "smiles")}
@@ -359,7 +366,7 @@ class MoleculeEstimator(Estimator):
             return compute_metrics(data.task, data.targets, prediction.mean, task_names=data.target_names)
         y_std = prediction.std
         if self.domain_ is not None:
-            y_std = self._uncertainty(prediction.std, self.domain_.nearest(_table_mols(data))[0])
+            y_std = self._uncertainty(prediction.std, self.domain_.nearest(_table_fingerprints(data))[0])
         metrics = compute_metrics(
             data.task, data.targets, prediction.mean, y_std=y_std, task_names=data.target_names
         )
@@ -661,7 +668,7 @@ class ForestEstimator(MoleculeEstimator):
         self.forest_ = forest.fit_fingerprints(data.features_of(forest.fingerprinter()), data.targets)
         self.fitted_ = True
 
-    def _table_features(self) -> list[Featurizer | str]:
+    def _model_features(self) -> list[Featurizer | str]:
         return [self._forest("regression").fingerprinter()]  # the task does not change them
 
     def predict_table(self, table: MoleculeTable) -> Prediction:
@@ -742,9 +749,14 @@ def _is_records(data: Any) -> bool:
     )
 
 
-def _table_mols(table: MoleculeTable) -> list[Chem.Mol]:
-    """The molecules of a table's valid rows (parsed again from their SMILES)."""
-    return [Chem.MolFromSmiles(s) for s in table.smiles]
+DOMAIN_FEATURIZER = "morgan_packed"
+"""The table feature the applicability domain reads: packed Morgan bits (radius 2, 2,048)."""
+
+
+def _table_fingerprints(table: MoleculeTable) -> np.ndarray:
+    """The packed fingerprints of a table's valid rows, from the features it carries (computed
+    from its SMILES when it does not)."""
+    return np.ascontiguousarray(table.features_of(DOMAIN_FEATURIZER).astype(np.uint8)).view(np.uint64)
 
 
 def _scatter(n: int, rows: np.ndarray, values: np.ndarray | None) -> np.ndarray:

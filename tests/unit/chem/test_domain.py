@@ -6,6 +6,7 @@ import pytest
 from rdkit import Chem
 
 from biomodels.chem.domain import DOMAIN_COLUMNS, ApplicabilityDomain
+from biomodels.chem.similarity import packed_fingerprints
 
 TRAIN = ["CC(=O)Nc1ccc(O)cc1", "CC(=O)Nc1ccc(OC)cc1", "c1ccccc1S(N)(=O)=O"]
 
@@ -17,12 +18,13 @@ def mols(smiles):
 @pytest.fixture
 def domain():
     labels = {"logS": np.array([-1.0, np.nan, -3.5])}
-    return ApplicabilityDomain.fit(mols(TRAIN), TRAIN, ["para", None, "sulfa"], labels, min_similarity=0.4)
+    bits = packed_fingerprints(mols(TRAIN))
+    return ApplicabilityDomain.fit(bits, TRAIN, ["para", None, "sulfa"], labels, min_similarity=0.4)
 
 
 def test_columns_name_the_neighbour_and_flag_the_domain(domain):
     queries = mols(["CC(=O)Nc1ccc(O)cc1", "CC(=O)Nc1ccc(OCC)cc1", "C1CN[Co]23(N1)(NCCN2)NCCN3"])
-    similarity, index = domain.nearest(queries)
+    similarity, index = domain.nearest(domain.fingerprints_of(queries))
     frame = domain.columns(5, np.array([0, 2, 4]), similarity, index)
     assert list(frame.columns) == list(DOMAIN_COLUMNS)
     assert frame["nn_similarity"].iloc[0] == 1.0 and frame["nn_id"].iloc[0] == "para"

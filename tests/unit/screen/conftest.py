@@ -10,6 +10,7 @@ import torch
 from rdkit import Chem, RDConfig
 
 from biomodels.chem.domain import ApplicabilityDomain
+from biomodels.chem.similarity import packed_fingerprints
 from biomodels.models.property import ModelConfig, PropertyModel
 from biomodels.train.property import GNNEstimator, Scaler
 
@@ -25,7 +26,8 @@ def training_domain(targets: list[str], n: int = 60) -> ApplicabilityDomain:
     smiles = [line.split()[0] for line in lines]
     labels = {t: np.linspace(-1.0, 2.0, n) for t in targets}
     ids = [f"train{i}" for i in range(n)]
-    return ApplicabilityDomain.fit([Chem.MolFromSmiles(s) for s in smiles], smiles, ids, labels)
+    bits = packed_fingerprints([Chem.MolFromSmiles(s) for s in smiles])
+    return ApplicabilityDomain.fit(bits, smiles, ids, labels)
 
 
 def save_model(run_dir: Path, targets: list[str], ensemble: int, seed: int) -> Path:
