@@ -5,15 +5,24 @@ start-up and the final assembly are all counted) while this process polls the me
 subprocess and all its children: the sum of RSS (shared pages counted once per process, an upper
 bound) and of PSS (shared pages split between the processes that map them). Library prefixes are
 streamed from the head of the gzipped MOSES training set into a work folder; the model is a
-D-MPNN (hidden 300, depth 3) trained briefly on ESOL (accuracy is not the point).
+D-MPNN (hidden 300, depth 3) trained briefly on ESOL (accuracy is not the point), or with
+``--model demo`` the demo's model: a 3-member D-MPNN ensemble trained briefly on the 1,017
+compounds of CHEMBL2321810 (``biomodels demo``'s data).
 
 Variants:
-    score    prediction only (``properties=[]``), what ``chemprop predict`` does, in one
-             process with ``--workers`` threads (the default pool);
-    score-processes  the same with one worker process per core;
-    screen   the default properties (MW, cLogP, TPSA, HBD, HBA, rotatable bonds), the Lipinski
-             filter, top 100 and the HTML report;
+    score    prediction only (``properties=[]``, no sane-chemistry filters), what ``chemprop
+             predict`` does, in one process with ``--workers`` threads (the default pool); the
+             applicability-domain columns (``nn_similarity``, ``nn_id``, ``in_domain``) included;
+    score-no-domain  ``score`` without the domain columns (``--no-domain``): its cost is the
+             difference;
+    score-processes  ``score`` with one worker process per core;
+    screen   the default properties (MW, cLogP, TPSA, HBD, HBA, rotatable bonds), the default
+             sane-chemistry filters, the Lipinski filter, top 100 and the HTML report;
     dask     ``score`` on a Dask LocalCluster of ``--workers`` single-threaded workers.
+
+``--domain-size N`` gives the model a training-set reference of N other MOSES molecules (from
+``test.csv.gz``, disjoint from the screened prefixes; the weights are unchanged), to time the
+nearest-neighbour search against a large training set.
 
 The peer (``--peer chemprop``, the default, with the executable from ``--chemprop PATH``, else
 ``$BIOMODELS_CHEMPROP``, else ``../.peer-chemprop/bin/chemprop``) is timed in the same run:
@@ -28,6 +37,9 @@ Example (the full set takes about an hour on 2 cores)::
 
     python benchmarks/screening.py --sizes 50000,200000 --variants score,screen,dask
     nohup python benchmarks/screening.py --sizes full --variants score > screen_full.log 2>&1 &
+    python benchmarks/screening.py --sizes 200000 --model demo --variants score,score-no-domain --peer none
+    python benchmarks/screening.py --sizes 20000 --model demo --domain-size 100000 \
+        --variants score,score-no-domain --peer none
 """
 
 from __future__ import annotations
@@ -51,13 +63,16 @@ import peers  # noqa: E402  (benchmarks/peers.py, beside this script)
 
 ROOT = Path(__file__).resolve().parents[1]
 MOSES = ROOT.parent / "shared" / "data" / "moses" / "train.csv.gz"
+MOSES_OTHER = ROOT.parent / "shared" / "data" / "moses" / "test.csv.gz"
 ESOL = ROOT.parent / "shared" / "data" / "molnet" / "esol.csv"
 
+SCORE = {"properties": [], "sanity": None, "report": False, "top": 100}
 VARIANTS = {
-    "score": {"properties": [], "report": False, "top": 100},
-    "score-processes": {"properties": [], "report": False, "top": 100, "pool": "processes"},
+    "score": SCORE,
+    "score-no-domain": {**SCORE, "domain": False},
+    "score-processes": {**SCORE, "pool": "processes"},
     "screen": {"filters": "lipinski", "report": True, "top": 100},
-    "dask": {"properties": [], "report": False, "top": 100, "scheduler": "local"},
+    "dask": {**SCORE, "scheduler": "local"},
 }
 
 _RUN = """
@@ -88,12 +103,41 @@ def prefix_file(n: int | None, workdir: Path) -> Path:
     return path
 
 
-def trained_run(workdir: Path, epochs: int) -> Path:
-    """A D-MPNN (hidden 300, depth 3) trained for ``epochs`` on ESOL, reused when present."""
-    run = workdir / f"dmpnn300_e{epochs}"
-    if not (run / "model" / "model.json").exists():  # the model folder of the estimator protocol
+def trained_run(workdir: Path, epochs: int, model: str = "esol") -> Path:
+    """A D-MPNN (hidden 300, depth 3) trained for ``epochs`` on ESOL, or the demo's 3-member
+    ensemble on CHEMBL2321810; reused when present."""
+    run = workdir / f"{model}_dmpnn300_e{epochs}"
+    if (run / "model" / "model.json").exists():
+        return run
+    if model == "demo":
+        from biomodels.screen.demo import ACTIVITY, activity_table
+
+        data = activity_table(workdir)
+        peers.train_ours(data, [ACTIVITY], run, epochs=epochs, params={"ensemble": 3})
+    else:
         peers.train_ours(ESOL, ["logp"], run, epochs=epochs, params={"hidden": 300, "depth": 3})
     return run
+
+
+def with_domain_of(run: Path, size: int, workdir: Path) -> Path:
+    """A copy of ``run`` whose training-set reference is the first ``size`` MOSES test molecules."""
+    import pandas as pd
+    from rdkit import Chem
+
+    from biomodels.chem.domain import ApplicabilityDomain
+    from biomodels.chem.similarity import packed_fingerprints
+    from biomodels.train.run import load_run
+
+    copy = workdir / f"{run.name}_domain{size}"
+    if (copy / "model" / "model.json").exists():
+        return copy
+    smiles = pd.read_csv(MOSES_OTHER, nrows=size)["SMILES"].tolist()
+    model = load_run(run).model
+    bits = packed_fingerprints([Chem.MolFromSmiles(s) for s in smiles])
+    model.domain_ = ApplicabilityDomain.fit(bits, smiles)
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("model"))
+    model.save(copy / "model")
+    return copy
 
 
 def measure(command: list[str], poll: float = 1.0, reports: bool = True) -> dict[str, float]:
@@ -216,6 +260,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk-size", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=1, help="training epochs of both models (speed only)")
+    parser.add_argument("--model", choices=("esol", "demo"), default="esol", help="the screening model")
+    parser.add_argument("--domain-size", type=int, help="training-set reference of this many MOSES molecules")
     parser.add_argument("--peer", choices=peers.PEERS, default="chemprop", help="peer timed in the same run")
     parser.add_argument("--chemprop", default=None, help="chemprop executable (default: see above)")
     parser.add_argument(
@@ -231,7 +277,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    run = trained_run(args.workdir, args.epochs)
+    run = trained_run(args.workdir, args.epochs, args.model)
+    if args.domain_size:
+        run = with_domain_of(run, args.domain_size, args.workdir)
     chemprop = peers.find_chemprop(args.chemprop, args.peer)
     cores = os.cpu_count() or 1
     print(f"{cores} cores, workers={args.workers}, chunk size {args.chunk_size}, model {run}", flush=True)
@@ -277,6 +325,12 @@ def main() -> None:
             print(
                 f"{size}: {variant} {rate:,.0f} mol/s, chemprop predict "
                 f"{peers.peer_text(peer_rate, '{:,.0f} mol/s')}, ours / chemprop {ratio}{fastest}",
+                flush=True,
+            )
+        if "score" in rates and "score-no-domain" in rates:
+            print(
+                f"{size}: time with the domain columns / without (--no-domain) "
+                f"{rates['score-no-domain'] / rates['score']:.3f}x{fastest}",
                 flush=True,
             )
         if "score" in rates and "dask" in rates:

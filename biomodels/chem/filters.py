@@ -3,6 +3,8 @@
 A *criterion* (:class:`Criterion`) decides, for a batch of molecules, which ones pass. Four kinds:
 
 - rule filters: :class:`LipinskiFilter` (rule of five) and :class:`VeberFilter`;
+- element filters: :class:`ElementFilter` (``organic``: no metal or metalloid outside an
+  allow-list);
 - structural alerts from RDKit's ``FilterCatalog`` (:class:`CatalogFilter`: PAINS A/B/C, Brenk,
   NIH) or from a user's SMARTS file (:class:`SmartsFilter`, see :func:`load_smarts_filters`);
 - thresholds on a property from :mod:`biomodels.chem.properties` (:class:`ThresholdCriterion`).
@@ -56,8 +58,10 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FILTERS",
     "PASSES_ALL",
+    "ORGANIC_ELEMENTS",
     "CatalogFilter",
     "Criterion",
+    "ElementFilter",
     "LipinskiFilter",
     "SmartsFilter",
     "ThresholdCriterion",
@@ -144,6 +148,51 @@ class VeberFilter:
         """See :meth:`Criterion.evaluate`; NaN properties compare False, so they fail."""
         passes = (properties["rotb"] <= 10) & (properties["tpsa"] <= 140)
         return pd.DataFrame({pass_column(self.name): passes})
+
+
+ORGANIC_ELEMENTS = ("H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "Se", "Br", "I")
+"""The elements of the ``organic`` filter: the nonmetals of medicinal chemistry plus boron (the
+boronic acids bortezomib, tavaborole), silicon and selenium (ebselen). Metals (Co, Pt, Fe...) and
+the other metalloids (As, Sb, Te, Ge) fail it: a graph model trained on organic molecules has
+never seen their chemistry, and a metal complex can look drug-like to the rule filters."""
+
+
+@functools.cache
+def _outside_elements(allowed: tuple[str, ...]) -> Chem.Mol:
+    """A SMARTS query matching any atom of an element outside ``allowed`` (built once)."""
+    table = Chem.GetPeriodicTable()
+    return Chem.MolFromSmarts("[" + ";".join(f"!#{table.GetAtomicNumber(e)}" for e in allowed) + "]")
+
+
+@dataclass(frozen=True)
+class ElementFilter:
+    """Passes molecules made only of the ``allowed`` elements (default: :data:`ORGANIC_ELEMENTS`).
+
+    Also returns ``<name>_match``: the elements outside the list, e.g. ``"Co"`` or ``"Cl; Pt"``
+    sorted, ``""`` when none (missing for a molecule that failed to parse).
+    """
+
+    allowed: tuple[str, ...] = ORGANIC_ELEMENTS
+    name: str = "organic"
+    properties: ClassVar[tuple[str, ...]] = ()
+
+    def evaluate(self, mols: Sequence[Chem.Mol | None], properties: pd.DataFrame) -> pd.DataFrame:
+        """See :meth:`Criterion.evaluate`."""
+        query = _outside_elements(self.allowed)
+        passes = np.zeros(len(mols), dtype=bool)
+        found: list[str | None] = [None] * len(mols)
+        for i, mol in enumerate(mols):
+            if mol is None:
+                continue
+            passes[i] = not mol.HasSubstructMatch(query)  # one C++ call for the common case
+            found[i] = "" if passes[i] else "; ".join(sorted({a.GetSymbol() for a in _outside(mol, query)}))
+        return pd.DataFrame(
+            {pass_column(self.name): passes, match_column(self.name): found}, index=properties.index
+        )
+
+
+def _outside(mol: Chem.Mol, query: Chem.Mol) -> list[Chem.Atom]:
+    return [mol.GetAtomWithIdx(match[0]) for match in mol.GetSubstructMatches(query)]
 
 
 # --- property thresholds ------------------------------------------------------------------------
@@ -312,6 +361,7 @@ FILTERS: Registry[Criterion] = Registry("filter")
 
 FILTERS.register("lipinski")(LipinskiFilter())
 FILTERS.register("veber")(VeberFilter())
+FILTERS.register("organic")(ElementFilter())
 for _name, _catalogs in {
     "pains": ("PAINS_A", "PAINS_B", "PAINS_C"),
     "pains_a": ("PAINS_A",),

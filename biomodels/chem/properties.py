@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem, RDConfig
 from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
+from rdkit.Chem.SaltRemover import SaltRemover
 
 from biomodels.registry import Registry
 
@@ -76,6 +77,25 @@ def rotatable_bonds(mol: Chem.Mol) -> float:
 def heavy_atoms(mol: Chem.Mol) -> float:
     """Number of non-hydrogen atoms."""
     return float(mol.GetNumHeavyAtoms())
+
+
+@PROPERTIES.register("fragments")
+def fragments(mol: Chem.Mol) -> float:
+    """Disconnected fragments left after stripping common salts and solvents (RDKit's
+    ``SaltRemover`` defaults: halide, alkali metal and other counterions, water), at least one.
+
+    A record of several fragments that remain is a mixture or a complex drawn disconnected; one
+    graph's prediction for it means little.
+    """
+    if len(Chem.GetMolFrags(mol)) == 1:  # most molecules: no stripping needed
+        return 1.0
+    stripped = _salt_remover().StripMol(mol, dontRemoveEverything=True)
+    return float(max(1, len(Chem.GetMolFrags(stripped))))
+
+
+@functools.cache
+def _salt_remover() -> SaltRemover:
+    return SaltRemover()
 
 
 @PROPERTIES.register("qed")

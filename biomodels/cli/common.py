@@ -31,6 +31,22 @@ ENGINE_HELP = (
     f"What runs the networks: {' | '.join(ENGINES.names())} "
     "(onnxruntime: RUN_DIR/model.onnx, else exported on loading)."
 )
+MIN_SIMILARITY_HELP = (
+    "Nearest-neighbour Tanimoto to the training set at or above which a row is in_domain "
+    "(default: the threshold saved with the model)."
+)
+NO_DOMAIN_HELP = (
+    "Leave out nn_similarity, nn_id and in_domain (for timing, or a model saved without its "
+    "training set); _std is then the ensemble spread alone."
+)
+
+
+def domain_line(in_domain: int, scored: int, min_similarity: float | None) -> str:
+    """The summary line of the rows in the applicability domain."""
+    threshold = "the model's threshold" if min_similarity is None else f"{min_similarity:g}"
+    share = f"{100 * in_domain / scored:.1f}%" if scored else "-"
+    return f"in domain (nn_similarity >= {threshold}): {in_domain} of {scored} scored rows ({share})"
+
 
 err_console = Console(stderr=True)
 console = Console()

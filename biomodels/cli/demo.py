@@ -16,7 +16,8 @@ def demo(
     epochs: int = typer.Option(25),
     top: int = typer.Option(20, help="How many top-ranked compounds to write."),
     min_similarity: float = typer.Option(
-        0.3, help="Rank only compounds this similar (Tanimoto) to a training compound."
+        None,
+        help="Rank only compounds this similar (Tanimoto) to a training compound (default: the model's).",
     ),
     seed: int = typer.Option(0),
 ) -> None:
@@ -34,12 +35,13 @@ def demo(
     )
     console.print(
         f"screened {result.screen.rows} NCI compounds ({result.screen.invalid} invalid), "
-        f"{result.in_domain} within Tanimoto {min_similarity:.2f} of a training compound; "
+        f"{result.in_domain} in the model's domain (nearest-neighbour Tanimoto >= "
+        f"{result.min_similarity:.2f}); "
         f"top {len(result.top)} of those:"
     )
     shown = result.top.head(10).assign(smiles=result.top["smiles"].str.slice(0, 48))
     console.print(
-        shown[["id", result.score, "uncertainty", "train_similarity", "smiles"]].to_string(
+        shown[["id", result.score, "uncertainty", "nn_similarity", "smiles"]].to_string(
             index=False, float_format=lambda v: f"{v:.2f}"
         ),
         soft_wrap=True,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from biomodels.cli import common
 from biomodels.cli.common import ENCODING_HELP, ENGINE_HELP, console, counting_progress, friendly_errors
 
 
@@ -23,25 +24,23 @@ def predict(
     workers: int = typer.Option(1, help="Parallel workers, threads of this process (0 = all cores)."),
     engine: str = typer.Option("torch", help=ENGINE_HELP),
     seed: int = typer.Option(0, help="Recorded for reproducibility; prediction is deterministic."),
+    min_similarity: float = typer.Option(None, help=common.MIN_SIMILARITY_HELP),
+    no_domain: bool = typer.Option(False, "--no-domain", help=common.NO_DOMAIN_HELP),
 ) -> None:
-    """Every input row comes out in order, with predictions, uncertainty and an error column."""
-    from biomodels.screen.scoring import predict_file
+    """Every input row comes out in order, with predictions, uncertainty, the applicability
+    domain (nn_similarity, nn_id, in_domain) and an error column."""
+    from biomodels.screen.scoring import DomainOptions, predict_file
+
+    options = {"encoding": encoding, "engine": engine, "domain": DomainOptions(not no_domain, min_similarity)}
 
     with counting_progress(f"predict {input.name}", "mol") as advance:
         summary = predict_file(
-            run_dir,
-            input,
-            out,
-            smiles_col,
-            id_col,
-            chunk_size,
-            workers,
-            advance,
-            encoding=encoding,
-            engine=engine,
+            run_dir, input, out, smiles_col, id_col, chunk_size, workers, advance, **options
         )
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
     console.print(
         f"predicted {summary.scored} of {summary.rows} rows -> {out}; "
         f"{summary.invalid} could not be scored" + (f": {reasons}" if reasons else "")
     )
+    if summary.in_domain is not None:
+        console.print(common.domain_line(summary.in_domain, summary.scored, min_similarity))

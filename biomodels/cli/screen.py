@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from biomodels.cli import common
 from biomodels.cli.common import ENCODING_HELP, ENGINE_HELP, console, friendly_errors, progress_bar
 from biomodels.exceptions import InputError
-from biomodels.screen.options import ACQUISITIONS, DEFAULT_PROPERTIES, POOLS
+from biomodels.screen.options import ACQUISITIONS, DEFAULT_PROPERTIES, DEFAULT_SANITY, POOLS
 
 if TYPE_CHECKING:
     from biomodels.screen import ScreenSummary
@@ -81,6 +82,14 @@ def screen(
     standardize: bool = typer.Option(False, help="Standardise molecules (largest fragment, neutralise)."),
     report: bool = typer.Option(True, help="Write OUT.report.html."),
     engine: str = typer.Option("torch", help=ENGINE_HELP),
+    sanity: str = typer.Option(
+        DEFAULT_SANITY, help="Sane-chemistry filters applied first (filter terms; 'none': off)."
+    ),
+    min_similarity: float = typer.Option(None, help=common.MIN_SIMILARITY_HELP),
+    no_domain: bool = typer.Option(False, "--no-domain", help=common.NO_DOMAIN_HELP),
+    include_out_of_domain: bool = typer.Option(
+        False, "--include-out-of-domain", help="Rank rows outside the applicability domain too."
+    ),
 ) -> None:
     """Screen LIBRARY with the models of the run directories; every input row comes out once.
 
@@ -100,6 +109,9 @@ def screen(
         filters=filters,
         smarts=str(smarts) if smarts else None,
         filter_first=filter_first,
+        sanity=None if sanity == "none" else sanity,
+        domain=not no_domain,
+        min_similarity=min_similarity,
         standardize=standardize,
         encoding=encoding,
         chunk_size=chunk_size,
@@ -119,6 +131,7 @@ def screen(
         top=top,
         diverse=diverse,
         seed=seed,
+        include_out_of_domain=include_out_of_domain,
     )
     started = time.perf_counter()
     with progress_bar() as progress:
@@ -157,6 +170,9 @@ def _print_summary(summary: ScreenSummary, report_html: Path | None) -> None:
     )
     for name, count in summary.filter_counts.items():
         console.print(f"  {name}: {count} pass ({100 * count / max(summary.rows, 1):.1f}%)")
+    if summary.in_domain is not None:
+        min_similarity = summary.settings["screen"]["min_similarity"]
+        console.print(common.domain_line(summary.in_domain, summary.scored, min_similarity))
     outputs = {"top": summary.top_csv, "diverse": summary.diverse_csv, "report": report_html}
     for label, path in outputs.items():
         if path is not None:

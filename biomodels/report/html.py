@@ -72,6 +72,10 @@ class HtmlReport:
         start = markup.find("<svg")
         self._parts.append(markup[start:] if start >= 0 else markup)
 
+    def paragraph(self, text: str) -> None:
+        """A paragraph of escaped text."""
+        self._parts.append(f"<p>{html.escape(text)}</p>")
+
     def preformatted(self, text: str) -> None:
         self._parts.append(f"<pre>{html.escape(text)}</pre>")
 

@@ -14,10 +14,10 @@ __all__ = ["draw_top_compounds"]
 
 
 def draw_top_compounds(top: pd.DataFrame, path: str | Path, score: str, per_row: int = 5) -> Path:
-    """Draw ``top`` (``id``, ``smiles``, ``score``, ``uncertainty``, ``train_similarity``) as a
+    """Draw ``top`` (``id``, ``smiles``, ``score``, ``uncertainty``, ``nn_similarity``) as a
     grid, each compound with ``id: score +/- uncertainty (sim similarity)``, to the PNG ``path``."""
     legends = [
-        f"{r.id}: {getattr(r, score):.2f} +/- {r.uncertainty:.2f} (sim {r.train_similarity:.2f})"
+        f"{r.id}: {getattr(r, score):.2f} +/- {r.uncertainty:.2f} (sim {r.nn_similarity:.2f})"
         for r in top.itertuples(index=False)
     ]
     image = Draw.MolsToGridImage(

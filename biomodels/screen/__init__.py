@@ -16,6 +16,8 @@ from typing import Any
 _EXPORTS = {
     "ACQUISITIONS": "biomodels.screen.options",
     "DEFAULT_PROPERTIES": "biomodels.screen.options",
+    "DEFAULT_SANITY": "biomodels.screen.options",
+    "DomainOptions": "biomodels.screen.scoring",
     "Ranker": "biomodels.screen.ranking",
     "RankingConfig": "biomodels.screen.ranking",
     "ScreenConfig": "biomodels.screen.engine",

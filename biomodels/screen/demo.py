@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from rdkit import Chem, RDConfig
+from rdkit import RDConfig
 
-from biomodels.chem.similarity import nearest_similarity
-from biomodels.screen.scoring import PredictSummary, predict_file
+from biomodels.chem.domain import IN_DOMAIN, NN_ID, NN_SIMILARITY
+from biomodels.screen.scoring import DomainOptions, PredictSummary, predict_file
 from biomodels.train.run import TrainRunConfig, TrainRunResult, train_run
 from biomodels.utils import atomic_path
 
@@ -37,6 +37,8 @@ class DemoResult:
     top: pd.DataFrame
     top_csv: Path
     in_domain: int
+    min_similarity: float
+    """The ``in_domain`` threshold used."""
     score: str = f"predicted_{ACTIVITY}"
     """The column of ``top`` holding the predicted activity."""
 
@@ -62,14 +64,14 @@ def run_demo(
     top: int = 20,
     library: str | Path = NCI_LIBRARY,
     progress: bool = False,
-    min_similarity: float = 0.3,
+    min_similarity: float | None = None,
 ) -> DemoResult:
     """Train a D-MPNN ensemble on CHEMBL2321810, screen the NCI library, rank the top compounds.
 
-    Every scored row gets ``train_similarity``, its nearest-neighbour Tanimoto similarity to the
-    training set; only compounds at ``min_similarity`` or above are ranked, since predictions
-    far outside the training chemistry are extrapolations (see
-    :mod:`biomodels.chem.similarity`).
+    Every scored row carries the model's applicability domain (``nn_similarity`` to the nearest
+    training compound, ``nn_id``, ``in_domain``; see :mod:`biomodels.chem.domain`); only
+    compounds in the domain (``min_similarity``, default the model's threshold) are ranked, since
+    predictions far outside the training chemistry are extrapolations.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,28 +87,21 @@ def run_demo(
     )
     trained = train_run(config, out / "run")
     scored_path = out / "nci_scored.parquet"
-    summary = predict_file(trained.run_dir, library, scored_path, workers=min(2, os.cpu_count() or 1))
+    workers = min(2, os.cpu_count() or 1)
+    domain = DomainOptions(min_similarity=min_similarity)
+    summary = predict_file(trained.run_dir, library, scored_path, workers=workers, domain=domain)
     scored = pd.read_parquet(scored_path)
-    valid = scored[scored["error"].isna()].copy()
-    training = [s for part in trained.data.partitions().values() for s in part.smiles]
-    valid["train_similarity"] = nearest_similarity(
-        [Chem.MolFromSmiles(s) for s in valid["smiles"]], [Chem.MolFromSmiles(s) for s in training]
-    )
-    in_domain = valid[valid["train_similarity"] >= min_similarity]
-    logger.info(
-        "demo: %d of %d scored compounds within similarity %.2f of the training set",
-        len(in_domain),
-        len(valid),
-        min_similarity,
-    )
+    in_domain = scored[scored["error"].isna() & scored[IN_DOMAIN].fillna(False)]
+    logger.info("demo: %d of %d scored compounds in the model's domain", len(in_domain), summary.scored)
     best = (
         in_domain.sort_values(ACTIVITY, ascending=False)
         .head(top)
-        .loc[:, ["row", "id", "smiles", ACTIVITY, f"{ACTIVITY}_std", "train_similarity"]]
+        .loc[:, ["row", "id", "smiles", ACTIVITY, f"{ACTIVITY}_std", NN_SIMILARITY, NN_ID]]
         .rename(columns={ACTIVITY: f"predicted_{ACTIVITY}", f"{ACTIVITY}_std": "uncertainty"})
     )
     top_csv = out / "top_compounds.csv"
     with atomic_path(top_csv) as tmp:
         best.to_csv(tmp, index=False)
     logger.info("demo: screened %d NCI compounds; top %d in %s", summary.rows, len(best), top_csv)
-    return DemoResult(trained, summary, best, top_csv, len(in_domain))
+    threshold = trained.model.domain_.min_similarity if min_similarity is None else min_similarity
+    return DemoResult(trained, summary, best, top_csv, len(in_domain), threshold)

@@ -8,12 +8,14 @@ that yields plain DataFrames.
 Columns of a screened chunk, in order:
 
 - ``row`` (0-based input record), ``id``, ``smiles``;
-- per model target: the prediction and ``<column>_std`` (ensemble spread), as in
-  :func:`~biomodels.screen.scoring.score_parsed`; column names are ``<model>:<target>`` when
-  several models score together;
+- per model target: the prediction, ``<column>_std`` (uncertainty) and, for regression,
+  ``<column>_in_range``, then ``nn_similarity``, ``nn_id``, ``in_domain`` (unless ``domain`` is
+  off), as in :func:`~biomodels.screen.scoring.score_parsed`; column names are
+  ``<model>:<name>`` when several models score together;
 - the properties (``mw``, ``clogp``...; NaN for rows that did not parse);
-- with filters: ``pass_<criterion>`` flags, ``<alert>_match`` texts and ``passes_all``
-  (see :mod:`biomodels.chem.filters`);
+- filter flags: ``pass_<criterion>`` for the sane-chemistry terms (``sanity``, by default
+  :data:`~biomodels.screen.options.DEFAULT_SANITY`) and then the ``filters``, ``<alert>_match``
+  texts and ``passes_all`` (see :mod:`biomodels.chem.filters`);
 - ``error``: why the row could not be scored (unparsable SMILES, model failure), else missing;
 - with ``filter_first``: ``note``, saying which filters a valid molecule failed so that it was
   not scored (its predictions are NaN; its ``error`` stays empty: it is not an error).
@@ -43,8 +45,8 @@ from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
 from biomodels.io.ranges import LibraryRange, read_range
 from biomodels.io.textfiles import DEFAULT_ENCODING, check_encoding
 from biomodels.registry import ENGINES
-from biomodels.screen.options import DEFAULT_PROPERTIES, POOLS
-from biomodels.screen.scoring import map_with_models, score_parsed
+from biomodels.screen.options import DEFAULT_PROPERTIES, DEFAULT_SANITY, POOLS
+from biomodels.screen.scoring import DomainOptions, map_with_models, score_parsed
 from biomodels.train.run import Run, load_run
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,10 @@ class ScreenConfig:
         filters: a filter expression such as ``"qed>=0.5,sa<=4,pains"`` (see
             :func:`~biomodels.chem.filters.parse_filter_expression`), or None.
         smarts: a SMARTS alert file, added as the criterion ``smarts``.
+        sanity: the sane-chemistry filter expression applied before ``filters`` (default:
+            :data:`~biomodels.screen.options.DEFAULT_SANITY`); None or ``""``: none.
+        domain: add the applicability-domain columns (see :mod:`biomodels.chem.domain`).
+        min_similarity: their ``in_domain`` threshold; None: each model's saved one.
         filter_first: molecules failing a filter are not scored (they cost no inference) and
             get a ``note``; they still appear in the output.
         standardize: standardise molecules before everything else (largest fragment, neutral).
@@ -83,6 +89,9 @@ class ScreenConfig:
     properties: Sequence[str] = DEFAULT_PROPERTIES
     filters: str | None = None
     smarts: str | None = None
+    sanity: str | None = DEFAULT_SANITY
+    domain: bool = True
+    min_similarity: float | None = None
     filter_first: bool = False
     standardize: bool = False
     encoding: str = DEFAULT_ENCODING
@@ -100,17 +109,25 @@ class ScreenConfig:
             raise InputError(None, f"chunk size must be positive, got {self.chunk_size}")
         if self.pool not in POOLS:
             raise UnknownNameError("pool", self.pool, list(POOLS))
-        if self.filter_first and not (self.filters or self.smarts):
-            raise InputError(None, "filter-first needs filters or a SMARTS file")
+        self.domain_options()  # a threshold out of range fails here
+        if self.filter_first and not (self.filters or self.smarts or self.sanity):
+            raise InputError(None, "filter-first needs filters, sanity terms or a SMARTS file")
         check_encoding(self.encoding)
         ENGINES.get(self.engine)  # an unknown name raises, listing the valid ones
 
     def criteria(self) -> list[Criterion]:
-        """The filter criteria: the expression's, then the SMARTS file's."""
-        criteria = parse_filter_expression(self.filters) if self.filters else []
+        """The filter criteria: the sane-chemistry terms, the expression's (a term already among
+        them is not repeated), then the SMARTS file's."""
+        criteria = parse_filter_expression(self.sanity) if self.sanity else []
+        for criterion in parse_filter_expression(self.filters) if self.filters else []:
+            if all(criterion.name != c.name for c in criteria):
+                criteria.append(criterion)
         if self.smarts:
             criteria.append(load_smarts_filters(self.smarts))
         return criteria
+
+    def domain_options(self) -> DomainOptions:
+        return DomainOptions(self.domain, self.min_similarity)
 
     def output_options(self) -> dict[str, object]:
         """The settings that decide the output rows (a resumed run must use the same ones)."""
@@ -134,12 +151,14 @@ class ScreenJob:
         criteria: filter criteria (may be empty).
         filter_first: skip inference for molecules failing a criterion.
         parser: turns raw records into molecules.
+        domain: the applicability-domain columns.
     """
 
     properties: tuple[str, ...]
     criteria: list[Criterion] = field(default_factory=list)
     filter_first: bool = False
     parser: MoleculeParser = field(default_factory=MoleculeParser)
+    domain: DomainOptions = field(default_factory=DomainOptions)
 
     @classmethod
     def from_config(cls, config: ScreenConfig) -> ScreenJob:
@@ -148,6 +167,7 @@ class ScreenJob:
             config.criteria(),
             config.filter_first,
             MoleculeParser(standardize=config.standardize),
+            config.domain_options(),
         )
 
     def __call__(self, models: Sequence[Run], item: tuple[int, Chunk]) -> tuple[int, pd.DataFrame]:
@@ -172,7 +192,7 @@ class ScreenJob:
             blocks.append(flags.drop(columns=properties.columns, errors="ignore"))
             if self.filter_first:
                 mask = flags[PASSES_ALL].to_numpy()
-        scored = score_parsed(models, records, mask)
+        scored = score_parsed(models, records, mask, self.domain)
         frame = pd.concat([scored.drop(columns="error"), *blocks, scored["error"]], axis=1)
         if mask is not None:
             frame["note"] = self._notes(flags, np.array([r.ok for r in records]) & ~mask)

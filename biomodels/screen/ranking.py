@@ -12,7 +12,9 @@ A ranking turns each rankable row into one *objective* per rank column (higher i
 Several columns combine by a weighted sum (``weights``, default all 1) or, with ``pareto``, by
 Pareto dominance: rows are ranked by how many others dominate them (0 = on the Pareto front),
 ties by the weighted sum. A row is rankable when it was scored (no ``error``, no filter ``note``),
-passes every filter (``passes_all``, when filters ran) and has finite objectives.
+passes every filter (``passes_all``, when filters ran), lies in every model's applicability
+domain (each ``in_domain`` column, when they are there; ``include_out_of_domain`` ranks rows
+outside it too) and has finite objectives.
 
 :class:`Ranker` keeps the best ``pool`` rows (``max(top, 10 * diverse)``) of everything it has seen,
 so memory does not grow with the library; :func:`pick_diverse` then chooses a diverse subset of
@@ -32,6 +34,7 @@ from rdkit.Chem import rdFingerprintGenerator
 from rdkit.SimDivFilters.rdSimDivPickers import MaxMinPicker
 from scipy.special import ndtr
 
+from biomodels.chem.domain import IN_DOMAIN
 from biomodels.chem.filters import PASSES_ALL
 from biomodels.exceptions import InputError
 from biomodels.screen.options import ACQUISITIONS
@@ -61,6 +64,7 @@ class RankingConfig:
         top: how many ranked rows to keep.
         diverse: how many diverse picks to make among the best ``10 * diverse`` (0: none).
         seed: seed of the diverse picker.
+        include_out_of_domain: rank rows outside the models' applicability domain too.
     """
 
     rank_by: list[str] | None = None
@@ -73,6 +77,7 @@ class RankingConfig:
     top: int = 100
     diverse: int = 0
     seed: int = 0
+    include_out_of_domain: bool = False
 
     def __post_init__(self) -> None:
         if self.acquisition not in ACQUISITIONS:
@@ -130,13 +135,22 @@ def objective(frame: pd.DataFrame, column: str, config: RankingConfig) -> np.nda
         return np.where(std > 0, ndtr(margin / std), (margin > 0).astype(np.float64))
 
 
-def rankable(frame: pd.DataFrame) -> np.ndarray:
-    """Rows that were scored and pass every filter."""
+def domain_columns(columns: Sequence[str], name: str = IN_DOMAIN) -> list[str]:
+    """The columns ``name`` among ``columns``, one per model (``<model>:<name>`` with several)."""
+    return [c for c in columns if c == name or c.endswith(f":{name}")]
+
+
+def rankable(frame: pd.DataFrame, include_out_of_domain: bool = False) -> np.ndarray:
+    """Rows that were scored, pass every filter and, unless ``include_out_of_domain``, lie in
+    every model's applicability domain."""
     keep = frame["error"].isna().to_numpy()
     if "note" in frame:
         keep = keep & frame["note"].isna().to_numpy()
     if PASSES_ALL in frame:
         keep = keep & frame[PASSES_ALL].to_numpy(bool)
+    if not include_out_of_domain:
+        for column in domain_columns(frame.columns):
+            keep = keep & frame[column].fillna(False).to_numpy(bool)
     return keep
 
 
@@ -177,7 +191,7 @@ class Ranker:
             return
         objectives = np.column_stack([objective(frame, c, self.config) for c in self.columns])
         weights = np.asarray(self.config.weights or [1.0] * len(self.columns))
-        keep = rankable(frame) & np.isfinite(objectives).all(axis=1)
+        keep = rankable(frame, self.config.include_out_of_domain) & np.isfinite(objectives).all(axis=1)
         candidates = frame.loc[keep].assign(**{SCORE: objectives[keep] @ weights})
         if self.config.pareto:
             candidates = candidates.assign(

@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from biomodels.chem.domain import NN_ID, NN_SIMILARITY
 from biomodels.exceptions import InputError
 from biomodels.io.molecules import iter_raw_chunks
 from biomodels.screen.engine import ScreenConfig, ScreenJob, iter_chunks, load_models
-from biomodels.screen.ranking import Ranker, RankingConfig, pick_diverse
+from biomodels.screen.ranking import Ranker, RankingConfig, domain_columns, pick_diverse
 from biomodels.screen.resume import PartStore, run_manifest
 from biomodels.screen.scoring import prediction_columns
 from biomodels.screen.summary import OutputStats, ScreenSummary
@@ -103,7 +104,9 @@ def screen(
     seconds = time.perf_counter() - started
 
     uncertainties = [f"{c}_std" for c in predictions if f"{c}_std" in columns]
-    stats = OutputStats(ranker, [*predictions, *uncertainties, *config.properties], ranking.seed)
+    similarities = domain_columns(columns.index, NN_SIMILARITY)
+    sampled = [*predictions, *uncertainties, *similarities, *config.properties]
+    stats = OutputStats(ranker, sampled, ranking.seed)
     with ChunkedTableWriter(out) as writer:
         for frame in store.iter_parts():
             writer.write(frame)
@@ -132,8 +135,10 @@ def screen(
         stats.rows - screened,
         sample=stats.sample,
         settings=settings,
+        in_domain=stats.in_domain,
     )
     _write_side_outputs(summary, ranker, ranking)
+    summary.neighbours = _neighbours(models, [summary.top, summary.diverse])
     logger.info(
         "screened %d rows (%d scored, %d not scorable) in %.1f s (%.0f mol/s) -> %s",
         summary.rows,
@@ -144,6 +149,18 @@ def screen(
         out,
     )
     return summary
+
+
+def _neighbours(models: Sequence[Run], picks: Sequence[pd.DataFrame | None]) -> dict[str, dict[str, str]]:
+    """Per ``nn_id`` column, the SMILES of the training molecules the ``picks`` name."""
+    found = {}
+    for model in models:
+        column = f"{model.name}:{NN_ID}" if len(models) > 1 else NN_ID
+        names = sorted({n for p in picks if p is not None and column in p for n in p[column].dropna()})
+        domain = getattr(model.model, "domain_", None)
+        if names and domain is not None:
+            found[column] = dict(zip(names, domain.smiles_of(names), strict=True))
+    return found
 
 
 def _numeric_predictions(models: Sequence[Run], dtypes: pd.Series) -> list[str]:

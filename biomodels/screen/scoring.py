@@ -2,8 +2,10 @@
 
 This is the engine under both ``biomodels predict`` and ``biomodels screen``. A chunk goes
 in as raw text records and comes out as a DataFrame with one row per input record: ``row``,
-``id``, ``smiles``, one prediction and one ``_std`` column per model target, and ``error``
-naming why a row could not be scored. Worker processes each load the models once.
+``id``, ``smiles``, one prediction and one ``_std`` column per model target (and
+``_in_range`` for regression), the applicability-domain columns ``nn_similarity``, ``nn_id`` and
+``in_domain`` (:class:`DomainOptions`; see :mod:`biomodels.chem.domain`), and ``error`` naming
+why a row could not be scored. Worker processes each load the models once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import pandas as pd
 
+from biomodels.chem.domain import IN_DOMAIN
 from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
 from biomodels.io.textfiles import DEFAULT_ENCODING
@@ -37,19 +40,46 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+@dataclass(frozen=True)
+class DomainOptions:
+    """Whether predictions carry the applicability-domain columns, and their threshold.
+
+    Attributes:
+        enabled: add ``nn_similarity``, ``nn_id``, ``in_domain`` and the distance-aware ``_std``
+            (False: ``--no-domain``, for timing or for models saved without a training set).
+        min_similarity: the ``in_domain`` threshold; None: each model's saved one.
+    """
+
+    enabled: bool = True
+    min_similarity: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_similarity is not None and not 0 <= self.min_similarity <= 1:
+            raise InputError(None, f"--min-similarity must be in [0, 1], got {self.min_similarity}")
+
+    def options(self) -> dict[str, object]:
+        """Keyword arguments of a molecule model's ``predict_records``."""
+        return {"domain": self.enabled, "min_similarity": self.min_similarity}
+
+
 def prediction_columns(models: Sequence[Run]) -> list[tuple[Run, str, str]]:
     """``(model, target, column)`` for every prediction column, prefixed when several models."""
     prefix = len(models) > 1
     return [(m, t, f"{m.name}:{t}" if prefix else t) for m in models for t in m.model.target_names_]
 
 
-def score_records(models: Sequence[Run], raws: list[RawRecord], parser: MoleculeParser) -> pd.DataFrame:
+def score_records(
+    models: Sequence[Run], raws: list[RawRecord], parser: MoleculeParser, domain: DomainOptions | None = None
+) -> pd.DataFrame:
     """Parse and score one chunk; every record comes out, invalid ones with their ``error``."""
-    return score_parsed(models, parser.parse_chunk(raws))
+    return score_parsed(models, parser.parse_chunk(raws), domain=domain)
 
 
 def score_parsed(
-    models: Sequence[Run], records: Sequence[MoleculeRecord], mask: np.ndarray | None = None
+    models: Sequence[Run],
+    records: Sequence[MoleculeRecord],
+    mask: np.ndarray | None = None,
+    domain: DomainOptions | None = None,
 ) -> pd.DataFrame:
     """Score parsed records: ``row, id, smiles``, predictions and ``_std`` per target, ``error``.
 
@@ -58,8 +88,11 @@ def score_parsed(
         records: one chunk of parsed records; invalid ones keep their ``error`` and get NaN.
         mask: boolean, one per record; records where it is False are not scored (NaN, no
             error), e.g. molecules a screening run filtered out before inference.
+        domain: the applicability-domain columns (default: on, each model's threshold); with
+            several models each gets its own, prefixed like its predictions.
     """
-    frames = [m.model.predict_records(records, mask) for m in models]
+    options = (domain or DomainOptions()).options()
+    frames = [m.model.predict_records(records, mask, **options) for m in models]
     if len(frames) == 1:
         return frames[0]
     base = frames[0][["row", "id", "smiles"]]
@@ -183,11 +216,12 @@ def _torch_threads(count: int) -> Iterator[None]:
 class RecordScorer:
     """The :data:`ChunkJob` of ``biomodels predict``: parse a raw chunk and score it."""
 
-    def __init__(self, parser: MoleculeParser):
+    def __init__(self, parser: MoleculeParser, domain: DomainOptions | None = None):
         self.parser = parser
+        self.domain = domain
 
     def __call__(self, models: Sequence[Run], raws: list[RawRecord]) -> pd.DataFrame:
-        return score_records(models, raws, self.parser)
+        return score_records(models, raws, self.parser, self.domain)
 
 
 def iter_scored_chunks(
@@ -200,6 +234,7 @@ def iter_scored_chunks(
     standardize: bool = False,
     raw_chunks: Iterator[list[RawRecord]] | None = None,
     encoding: str = DEFAULT_ENCODING,
+    domain: DomainOptions | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield scored chunks of ``library`` in input order, memory bounded by the chunk size.
 
@@ -209,11 +244,12 @@ def iter_scored_chunks(
         workers: parallel threads of this process; 1 scores in this thread, 0 = all cores.
         raw_chunks: read these chunks instead of ``library`` (used to resume mid-file).
         encoding: the library's text encoding.
+        domain: the applicability-domain columns (default: on).
     """
     if raw_chunks is None:
         raw_chunks = iter_raw_chunks(library, smiles_col, id_col, chunk_size, encoding=encoding)
-    chunks = raw_chunks
-    yield from map_with_models(RecordScorer(MoleculeParser(standardize=standardize)), chunks, models, workers)
+    scorer = RecordScorer(MoleculeParser(standardize=standardize), domain)
+    yield from map_with_models(scorer, raw_chunks, models, workers)
 
 
 @dataclass
@@ -224,6 +260,8 @@ class PredictSummary:
     scored: int
     errors: dict[str, int]
     out: Path
+    in_domain: int | None = None
+    """Scored rows in the model's applicability domain (None: no domain columns)."""
 
     @property
     def invalid(self) -> int:
@@ -241,6 +279,7 @@ def predict_file(
     progress: Callable[[int], None] | None = None,
     encoding: str = DEFAULT_ENCODING,
     engine: str = "torch",
+    domain: DomainOptions | None = None,
 ) -> PredictSummary:
     """Predict every row of ``input`` with the run's model into ``out`` (.csv or .parquet).
 
@@ -249,7 +288,9 @@ def predict_file(
     ``chunk_size`` on ``workers`` threads (``row, id, smiles``, predictions, ``_std``), and
     ``progress(n)`` is called with each chunk's row count. ``encoding`` is the input's text
     encoding (UTF-8 by default), decoded strictly. ``engine`` runs the networks (an
-    :data:`~biomodels.registry.ENGINES` key: ``torch`` or ``onnxruntime``).
+    :data:`~biomodels.registry.ENGINES` key: ``torch`` or ``onnxruntime``). Molecule models add
+    the applicability-domain columns unless ``domain`` turns them off (:class:`DomainOptions`);
+    the summary counts the rows in the domain.
 
     Raises:
         InputError: ``out`` is ``input``, or the model reads neither molecules nor text.
@@ -260,7 +301,12 @@ def predict_file(
         raise InputError(out, "is also the input file; write the predictions to another path")
     run = load_run(run_dir, engine=engine)
     if run.model.input_kind == "molecule":
-        frames = iter_scored_chunks([run], input, smiles_col, id_col, chunk_size, workers, encoding=encoding)
+        domain = domain or DomainOptions()
+        if domain.enabled:
+            run.model.check_domain()  # before the output is opened
+        frames = iter_scored_chunks(
+            [run], input, smiles_col, id_col, chunk_size, workers, encoding=encoding, domain=domain
+        )
     elif run.model.input_kind == "text":
         from biomodels.io.text import read_text_table
 
@@ -272,14 +318,17 @@ def predict_file(
         )
     errors: dict[str, int] = {}
     scored = 0
+    in_domain: int | None = None
     with ChunkedTableWriter(out) as writer:
         for frame in frames:
             writer.write(frame)
             bad = frame["error"].dropna()
             scored += len(frame) - len(bad)
+            if IN_DOMAIN in frame:
+                in_domain = (in_domain or 0) + int(frame[IN_DOMAIN].fillna(False).sum())
             for reason in bad:
                 key = error_key(reason)
                 errors[key] = errors.get(key, 0) + 1
             if progress is not None:
                 progress(len(frame))
-    return PredictSummary(writer.rows, scored, errors, Path(out))
+    return PredictSummary(writer.rows, scored, errors, Path(out), in_domain)

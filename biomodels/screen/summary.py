@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from biomodels.chem.filters import filter_summary
-from biomodels.screen.ranking import Ranker
+from biomodels.screen.ranking import Ranker, domain_columns
 from biomodels.screen.scoring import error_key
 
 SAMPLE_SIZE = 100_000
@@ -43,6 +43,7 @@ class OutputStats:
     not_scored_by_filters: int = 0
     errors: Counter = field(default_factory=Counter)
     filter_counts: Counter = field(default_factory=Counter)
+    in_domain: int | None = None
     sample: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
@@ -61,6 +62,10 @@ class OutputStats:
             counts = filter_summary(frame)
             counts.pop("molecules")
             self.filter_counts.update(counts)
+        flags = domain_columns(frame.columns)
+        if flags:
+            inside = frame[flags].fillna(False).to_numpy(bool).all(axis=1)
+            self.in_domain = (self.in_domain or 0) + int(inside.sum())
         self.ranker.update(frame)
         self._sample(frame)
 
@@ -84,6 +89,8 @@ class ScreenSummary:
         not_scored_by_filters: valid molecules not scored because filters ran first.
         errors: rows that could not be scored, by reason.
         filter_counts: ``pass_<criterion>`` and ``passes_all`` -> rows passing.
+        in_domain: scored rows inside every model's applicability domain (None: no domain
+            columns, ``--no-domain``).
         top: the ranked best rows (``rank``, ``rank_score``, then the output columns).
         diverse: the diverse picks among the best, or None.
         prediction_columns: the models' prediction columns.
@@ -93,7 +100,10 @@ class ScreenSummary:
         top_csv: where ``top`` was written, if it was.
         diverse_csv: where ``diverse`` was written, if it was.
         sample: a uniform sample (at most :data:`SAMPLE_SIZE` rows) of the output's
-            predictions, uncertainties and properties, for histograms; None without rows.
+            predictions, uncertainties, ``nn_similarity`` and properties, for histograms; None
+            without rows.
+        neighbours: per ``nn_id`` column, the SMILES of the training molecules that the top and
+            diverse picks name as their nearest neighbours (the report draws them side by side).
         settings: the run's settings (run directories, library, output, screening and ranking
             options, whether it resumed), JSON-serialisable.
     """
@@ -114,6 +124,8 @@ class ScreenSummary:
     diverse_csv: Path | None = None
     sample: pd.DataFrame | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    in_domain: int | None = None
+    neighbours: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def invalid(self) -> int:

@@ -7,13 +7,15 @@ A model folder (a run directory's ``model/``) holds::
                                     versions, files (size + sha256 of each weights file), sha256
       member_0/weights.safetensors  one ``state_dict`` per network (ensemble member)
       member_1/weights.safetensors  ...
-      arrays.safetensors            named numpy arrays (tree arrays, coefficients), if any
+      arrays.safetensors            named numpy arrays (tree arrays, coefficients, a molecule
+                                    model's packed training fingerprints), if any
+      domain.json                   a molecule model's training ids and SMILES (its domain)
 
 ``params`` are the estimator's constructor arguments (its hyperparameters) and ``state`` what
 ``fit`` learned that is not a tensor (target names, classes, scalers, vocabularies). Nothing is
 pickled: weights load through safetensors and the config through ``json``. ``sha256`` covers
 the rest of ``model.json`` and ``files`` covers every other file (further files a family saves,
-such as a GAN's sample grids, included), so an edit anywhere in the
+such as a GAN's sample grids or a molecule model's ``domain.json``, included), so an edit anywhere in the
 folder (a scaler's mean, a weight) is a one-line :class:`~biomodels.exceptions.CheckpointError`
 naming the file. Files are written atomically, weights before ``model.json``.
 """
@@ -24,7 +26,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +129,8 @@ class ModelFolder:
     state: dict[str, Any]
     versions: dict[str, Any]
     files: dict[str, Any]
+    extra: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """The verified content of the further files (all but the weights and arrays), by name."""
 
     @property
     def n_members(self) -> int:
@@ -218,12 +222,12 @@ def read_model_folder(directory: str | Path) -> ModelFolder:
     folder = ModelFolder(directory, *(meta[k] for k in keys))
     for name in meta["files"]:
         if not name.startswith("member_") and name != ARRAYS_FILE:
-            folder.verified_bytes(name)  # weights and arrays are checked as they are loaded
+            folder.extra[name] = folder.verified_bytes(name)  # weights and arrays: as they load
     if meta["versions"].get("biomodels") != __version__:
         logger.info(
             "%s was written by biomodels %s; this is %s", path, meta["versions"].get("biomodels"), __version__
         )
-    return ModelFolder(directory, *(meta[k] for k in keys))
+    return folder
 
 
 def _digest(meta: Mapping[str, Any]) -> str:

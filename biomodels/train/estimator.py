@@ -78,7 +78,8 @@ class Estimator:
 
     Subclasses set ``input_kind`` and implement ``fit``, ``predict``, ``evaluate``, the
     :meth:`training_data` reader, and the persistence hooks ``_get_state``/``_set_state``,
-    ``_modules``/``_build_modules`` (networks) and ``_get_arrays`` (numeric arrays).
+    ``_modules``/``_build_modules`` (networks), ``_get_arrays`` (numeric arrays) and
+    ``_get_files``/``_set_files`` (further files, e.g. a molecule model's training molecules).
     """
 
     input_kind: ClassVar[str] = "molecule"
@@ -173,6 +174,9 @@ class Estimator:
         """Further files saved (and checksummed) in the model folder, by relative name."""
         return {}
 
+    def _set_files(self, files: dict[str, bytes]) -> None:
+        """Restore what :meth:`_get_files` saved (called after :meth:`_set_state`, checksums verified)."""
+
     def _modules(self) -> list[nn.Module]:
         """The fitted networks whose weights are saved (one per ensemble member)."""
         return []
@@ -220,6 +224,7 @@ def _rebuild(folder: ModelFolder) -> Estimator:
     try:
         estimator = make_model(folder.model, **folder.params)
         estimator._set_state(folder.state, folder.arrays())
+        estimator._set_files(folder.extra)
         modules = estimator._build_modules(folder.n_members)
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(

@@ -6,9 +6,18 @@ members (``dmpnn``, ``gin``, ``gcn``, ``gat``, ``attentivefp``) on graphs featur
 (:meth:`MoleculeEstimator.predict`) and report a mean and an uncertainty per target: the ensemble
 spread (with a mean-variance head's variance folded in), or the spread over trees.
 
+Both also keep their applicability domain (:class:`~biomodels.chem.domain.ApplicabilityDomain`:
+the training molecules' fingerprints, ids and label range, saved in the model folder) and, for
+regression, an uncertainty that grows with the distance to the training set
+(:class:`~biomodels.train.uncertainty.DistanceUncertainty`, fitted on the validation split).
+
 Prediction columns, per target ``t``: ``t`` (the value, the probability of class 1, or the class
-label for multiclass with ``t_prob_<class>`` columns) and ``t_std``; with labelled data (a
-:class:`~biomodels.data.dataset.MoleculeTable`) also ``t_true``.
+label for multiclass with ``t_prob_<class>`` columns), ``t_std`` and, for regression, ``t_in_range``
+(the prediction lies within the training labels); with labelled data (a
+:class:`~biomodels.data.dataset.MoleculeTable`) also ``t_true``. Then ``nn_similarity``, ``nn_id``
+and ``in_domain`` (:data:`~biomodels.chem.domain.DOMAIN_COLUMNS`). ``t_std`` is the ensemble
+spread combined with the distance term (regression models fitted with a validation split); with
+``domain=False`` (``--no-domain``) the domain columns are left out and ``t_std`` is the spread alone.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import pandas as pd
 import torch
 from rdkit import Chem
 
+from biomodels.chem.domain import ApplicabilityDomain, in_range_column
 from biomodels.data.dataset import MoleculeTable
 from biomodels.data.graphs import collate_graphs
 from biomodels.data.splits import SPLITTERS, Split, load_split_file
@@ -36,6 +46,7 @@ from biomodels.models.property import ModelConfig, PropertyModel
 from biomodels.train.estimator import Estimator, TrainingData
 from biomodels.train.metrics import compute_metrics
 from biomodels.train.trainer import Trainer, TrainerConfig, seed_everything
+from biomodels.train.uncertainty import DistanceUncertainty
 from biomodels.types import MoleculeRecord
 
 if TYPE_CHECKING:
@@ -132,15 +143,66 @@ def make_split(config: TrainRunConfig, table: MoleculeTable) -> Split:
 
 class MoleculeEstimator(Estimator):
     """What every molecule model shares: reading its training data, inputs in any form, the
-    prediction table, evaluation. Subclasses implement :meth:`fit`, :meth:`predict_mols` and
-    :meth:`predict_table` (from a featurised table, without parsing again)."""
+    applicability domain and distance-aware uncertainty, the prediction table, evaluation.
+    Subclasses implement :meth:`_fit`, :meth:`predict_mols` and :meth:`predict_table` (from a
+    featurised table, without parsing again)."""
 
     input_kind = "molecule"
     extra_features: str | None = None
+    domain_: ApplicabilityDomain | None = None
+    uncertainty_: DistanceUncertainty | None = None
+
+    def fit(self, data: MoleculeTable, val: MoleculeTable | None = None) -> MoleculeEstimator:
+        """Fit the model on ``data`` (:meth:`_fit`), then keep ``data``'s molecules as the
+        applicability domain and, for regression with a ``val`` split, fit the uncertainty's
+        distance term on ``val``'s residuals; returns self."""
+        self._fit(data, val)
+        regression = data.task == "regression"
+        labels = (
+            {name: data.targets[:, t] for t, name in enumerate(self.target_names_)} if regression else None
+        )
+        ids = data.records_meta()["id"].tolist()
+        self.domain_ = ApplicabilityDomain.fit(_table_fingerprints(data), data.smiles, ids, labels)
+        self.uncertainty_ = None
+        if regression and val is not None and len(val):
+            prediction = self.predict_table(val)
+            similarity, _ = self.domain_.nearest(_table_fingerprints(val))
+            self.uncertainty_ = DistanceUncertainty.fit(
+                val.targets - prediction.mean, prediction.std, 1 - similarity
+            )
+            if self.uncertainty_ is not None:
+                logger.info("uncertainty fitted on %d validation molecules: %s", len(val), self.uncertainty_)
+        return self
+
+    def _fit(self, data: MoleculeTable, val: MoleculeTable | None) -> None:
+        """Learn the model itself from ``data`` (``val``: held out, for the choice of the best epoch)."""
+        raise NotImplementedError
+
+    def check_domain(self) -> None:
+        """Refuse to place molecules in the domain of a model saved without one (old models).
+
+        Raises:
+            InputError: the model has no applicability domain; says to retrain or pass --no-domain.
+        """
+        if self.domain_ is None:
+            raise InputError(
+                None,
+                f"this {self.name} model was saved without its training set, so it has no applicability "
+                "domain; retrain it, or pass --no-domain (Python: domain=False)",
+            )
+
+    def _uncertainty(self, spread: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+        """The reported ``n x T`` uncertainty: the spread with the distance term when fitted."""
+        return spread if self.uncertainty_ is None else self.uncertainty_.apply(spread, 1 - similarity)
 
     def _table_features(self) -> list[Featurizer | str]:
         """Molecule featurizers (or their names) the training table should carry besides the
-        graphs, computed from the same parse as the graphs."""
+        graphs, computed from the same parse as the graphs: the model's, and the packed
+        fingerprints of the applicability domain."""
+        return [*self._model_features(), DOMAIN_FEATURIZER]
+
+    def _model_features(self) -> list[Featurizer | str]:
+        """The featurizers the model itself reads from a table."""
         return [self.extra_features] if self.extra_features else []
 
     def training_data(self, config: TrainRunConfig) -> TrainingData:
@@ -188,24 +250,43 @@ class MoleculeEstimator(Estimator):
         """Predictions for a featurised table's molecules, from the features it carries."""
         raise NotImplementedError
 
-    def predict(self, data: Any) -> pd.DataFrame:
+    def predict(self, data: Any, domain: bool = True, min_similarity: float | None = None) -> pd.DataFrame:
         """Predict molecules given as SMILES strings, a DataFrame, a file path, parsed records or
         a featurised table: ``row, id, smiles``, the prediction columns (module docstring),
         ``error``. Every input row comes out, in order; a row that could not be scored has NaN
-        predictions and its reason in ``error``."""
+        predictions and its reason in ``error``.
+
+        Args:
+            domain: add the applicability-domain columns (False: leave them out, and report the
+                ensemble spread alone as ``_std``).
+            min_similarity: the ``in_domain`` threshold (default: the one saved with the model).
+
+        Raises:
+            InputError: ``domain`` is asked of a model saved without its training set.
+        """
         self._check_fitted()
         if isinstance(data, MoleculeTable):
-            frame = self.prediction_frame(data.records_meta(), self.predict_table(data))
+            bits = _table_fingerprints(data) if domain else None
+            frame = self.prediction_frame(
+                data.records_meta(), self.predict_table(data), None, bits, min_similarity
+            )
             for t, name in enumerate(self.target_names_):
                 frame.insert(3 + t, f"{name}_true", data.targets[:, t])
             return frame
         records = data if _is_records(data) else MoleculeParser().parse_chunk(records_from(data))
-        return self.predict_records(records)
+        return self.predict_records(records, domain=domain, min_similarity=min_similarity)
 
     def predict_records(
-        self, records: Sequence[MoleculeRecord], mask: np.ndarray | None = None
+        self,
+        records: Sequence[MoleculeRecord],
+        mask: np.ndarray | None = None,
+        domain: bool = True,
+        min_similarity: float | None = None,
     ) -> pd.DataFrame:
-        """The prediction table of parsed records (``mask``: score only where True, NaN elsewhere)."""
+        """The prediction table of parsed records (``mask``: score only where True, NaN elsewhere;
+        ``domain``, ``min_similarity``: as for :meth:`predict`)."""
+        if domain:
+            self.check_domain()
         ok = np.array([r.ok for r in records], dtype=bool)
         if mask is not None:
             ok &= mask
@@ -218,21 +299,43 @@ class MoleculeEstimator(Estimator):
                 "error": pd.Series([r.error for r in records], dtype=object),
             }
         )
+        mols = [records[i].mol for i in good]
         try:
-            prediction = self.predict_mols([records[i].mol for i in good], [records[i].smiles for i in good])
+            prediction = self.predict_mols(mols, [records[i].smiles for i in good])
         except Exception as exc:  # a model failing on a chunk marks those rows, never the run
             logger.warning("model %s failed on a chunk: %s", self.name, exc)
             reason = f"model {self.name} failed: {' '.join(str(exc).split())}"
             meta.loc[good, "error"] = meta.loc[good, "error"].fillna(reason)
             prediction = None
-        return self.prediction_frame(meta, prediction, good)
+        bits = self.domain_.fingerprints_of(mols) if domain else None
+        return self.prediction_frame(meta, prediction, good, bits, min_similarity)
 
     def prediction_frame(
-        self, meta: pd.DataFrame, prediction: Prediction | None, good: np.ndarray | None = None
+        self,
+        meta: pd.DataFrame,
+        prediction: Prediction | None,
+        good: np.ndarray | None = None,
+        fingerprints: np.ndarray | None = None,
+        min_similarity: float | None = None,
     ) -> pd.DataFrame:
-        """``meta``'s ``row, id, smiles``, the prediction columns of the ``good`` rows, ``error``."""
+        """``meta``'s ``row, id, smiles``, the prediction columns of the ``good`` rows, ``error``.
+
+        With ``fingerprints`` (the ``good`` rows' packed fingerprints) also each target's
+        ``_in_range`` and the domain columns, and ``_std`` with the distance term (see the
+        module docstring).
+        """
         n = len(meta)
         good = np.arange(n) if good is None else good
+        placed = None
+        if fingerprints is not None:
+            self.check_domain()
+            if prediction is None:  # the model failed on these rows: the columns stay, empty
+                good = good[:0]
+                similarity, index = np.zeros(0, np.float32), np.zeros(0, np.int64)
+            else:
+                similarity, index = self.domain_.nearest(fingerprints)
+                prediction = Prediction(prediction.mean, self._uncertainty(prediction.std, similarity))
+            placed = self.domain_.columns(n, good, similarity, index, min_similarity)
         columns: dict[str, Any] = {k: meta[k].to_numpy() for k in ("row", "id", "smiles")}
         for t, target in enumerate(self.target_names_):
             mean = None if prediction is None else prediction.mean[:, t]
@@ -247,23 +350,62 @@ class MoleculeEstimator(Estimator):
             else:
                 columns[target] = _scatter(n, good, mean)
             columns[f"{target}_std"] = _scatter(n, good, None if prediction is None else prediction.std[:, t])
+            if placed is not None and target in self.domain_.label_range:
+                columns[in_range_column(target)] = self.domain_.in_range(target, columns[target])
+        if placed is not None:
+            columns.update({name: placed[name].array for name in placed.columns})
         columns["error"] = meta["error"].to_numpy() if "error" in meta else np.full(n, None, dtype=object)
         return pd.DataFrame(columns)
 
     def evaluate(self, data: MoleculeTable) -> dict[str, Any]:
-        """Per-task and mean metrics of the table's predictions (RMSE, MAE, R2 / ROC-AUC...)."""
+        """Per-task and mean metrics of the table's predictions (RMSE, MAE, R2 / ROC-AUC...).
+
+        With the distance-aware uncertainty, ``spearman_abs_error_std`` ranks the errors by it
+        and ``spearman_abs_error_spread`` by the ensemble spread alone (after and before)."""
         self._check_fitted()
         prediction = self.predict_table(data)
-        y_std = prediction.std if data.task == "regression" else None
-        return compute_metrics(
+        if data.task != "regression":
+            return compute_metrics(data.task, data.targets, prediction.mean, task_names=data.target_names)
+        y_std = prediction.std
+        if self.domain_ is not None:
+            y_std = self._uncertainty(prediction.std, self.domain_.nearest(_table_fingerprints(data))[0])
+        metrics = compute_metrics(
             data.task, data.targets, prediction.mean, y_std=y_std, task_names=data.target_names
         )
+        if self.uncertainty_ is not None:
+            spread = compute_metrics(
+                data.task, data.targets, prediction.mean, y_std=prediction.std, task_names=data.target_names
+            )
+            pairs = [(metrics["mean"], spread["mean"])]
+            pairs += [(metrics["per_task"][k], spread["per_task"][k]) for k in metrics["per_task"]]
+            for after, before in pairs:
+                after["spearman_abs_error_spread"] = before["spearman_abs_error_std"]
+        return metrics
 
     def _get_state(self) -> dict[str, Any]:
-        return {"target_names": self.target_names_, "classes": self.classes_}
+        return {
+            "target_names": self.target_names_,
+            "classes": self.classes_,
+            "domain": None if self.domain_ is None else self.domain_.to_state(),
+            "uncertainty": None if self.uncertainty_ is None else self.uncertainty_.to_dict(),
+        }
+
+    def _get_arrays(self) -> dict[str, np.ndarray]:
+        return {} if self.domain_ is None else self.domain_.to_arrays()
+
+    def _get_files(self) -> dict[str, bytes]:
+        return {} if self.domain_ is None else self.domain_.to_files()
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.target_names_, self.classes_ = list(state["target_names"]), state["classes"]
+        self.uncertainty_ = DistanceUncertainty.from_dict(state.get("uncertainty"))
+        self._saved_domain = (state.get("domain"), arrays)  # completed by _set_files
+        self.domain_ = None
+
+    def _set_files(self, files: dict[str, bytes]) -> None:
+        domain, arrays = self._saved_domain
+        if domain is not None:
+            self.domain_ = ApplicabilityDomain.from_saved(domain, arrays, files)
 
 
 def resolve_readout(readout: str, task: str) -> str:
@@ -345,7 +487,7 @@ class GNNEstimator(MoleculeEstimator):
         )
 
     # ----------------------------------------------------------------- training
-    def fit(self, data: MoleculeTable, val: MoleculeTable | None = None) -> GNNEstimator:
+    def _fit(self, data: MoleculeTable, val: MoleculeTable | None = None) -> None:
         """Train every member on ``data``, keeping each member's best epoch on ``val``."""
         self.target_names_, self.classes_ = list(data.target_names), data.classes
         self.task_ = data.task
@@ -408,7 +550,6 @@ class GNNEstimator(MoleculeEstimator):
                     history.best_score,
                 )
         self.fitted_ = True
-        return self
 
     def _extra(self, table: MoleculeTable) -> np.ndarray | None:
         """Raw extra features of ``table`` (read with it, else computed from its SMILES)."""
@@ -534,7 +675,7 @@ class ForestEstimator(MoleculeEstimator):
             random_state=self.seed,
         )  # fmt: skip
 
-    def fit(self, data: MoleculeTable, val: MoleculeTable | None = None) -> ForestEstimator:
+    def _fit(self, data: MoleculeTable, val: MoleculeTable | None = None) -> None:
         """Fit one forest per task on ``data`` (``val`` is not needed: forests do not early-stop)."""
         if data.task == "multiclass":
             raise InputError(data.path, "the random forest handles regression and binary tasks")
@@ -542,9 +683,8 @@ class ForestEstimator(MoleculeEstimator):
         forest = self._forest(data.task)
         self.forest_ = forest.fit_fingerprints(data.features_of(forest.fingerprinter()), data.targets)
         self.fitted_ = True
-        return self
 
-    def _table_features(self) -> list[Featurizer | str]:
+    def _model_features(self) -> list[Featurizer | str]:
         return [self._forest("regression").fingerprinter()]  # the task does not change them
 
     def predict_table(self, table: MoleculeTable) -> Prediction:
@@ -572,12 +712,13 @@ class ForestEstimator(MoleculeEstimator):
         return {**super()._get_state(), "task": self.task_}
 
     def _get_arrays(self) -> dict[str, np.ndarray]:
-        return self.forest_.to_arrays()
+        return {**super()._get_arrays(), **self.forest_.to_arrays()}
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
         self.task_ = state["task"]
-        self.forest_ = self._forest(self.task_).from_arrays(arrays)
+        trees = {k: v for k, v in arrays.items() if k.startswith("task")}
+        self.forest_ = self._forest(self.task_).from_arrays(trees)
 
 
 def _check_targets(table: MoleculeTable) -> None:
@@ -622,6 +763,16 @@ def _is_records(data: Any) -> bool:
         and bool(data)
         and isinstance(data[0], MoleculeRecord)
     )
+
+
+DOMAIN_FEATURIZER = "morgan_packed"
+"""The table feature the applicability domain reads: packed Morgan bits (radius 2, 2,048)."""
+
+
+def _table_fingerprints(table: MoleculeTable) -> np.ndarray:
+    """The packed fingerprints of a table's valid rows, from the features it carries (computed
+    from its SMILES when it does not)."""
+    return np.ascontiguousarray(table.features_of(DOMAIN_FEATURIZER).astype(np.uint8)).view(np.uint64)
 
 
 def _scatter(n: int, rows: np.ndarray, values: np.ndarray | None) -> np.ndarray:

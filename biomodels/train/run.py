@@ -16,7 +16,9 @@ Run directory layout (the same for every family)::
       predictions_{train,val,test}.csv   one row per item of the partition: ids, truth,
                                          predictions, uncertainty, error
       model/                             model.json + member_<i>/weights.safetensors (one
-                                         sub-folder per ensemble member); see
+                                         sub-folder per ensemble member), and for molecule
+                                         models the applicability domain (packed training
+                                         fingerprints, domain.json); see
                                          :mod:`biomodels.train.checkpoint`
       plots/                             figures drawn by ``biomodels report`` (biomodels.report)
       run.log                            the run's log
@@ -205,10 +207,11 @@ class Run:
     model: Estimator
     engine: str = "torch"
 
-    def predict(self, data: Any) -> pd.DataFrame:
+    def predict(self, data: Any, **options: Any) -> pd.DataFrame:
         """The model's predictions for ``data`` (SMILES list, DataFrame, file path, texts...):
-        every input row, in order, with an ``error`` column."""
-        return self.model.predict(data)
+        every input row, in order, with an ``error`` column. ``options`` go to the model's
+        ``predict`` (a molecule model's ``domain``, ``min_similarity``)."""
+        return self.model.predict(data, **options)
 
 
 def load_run(path: str | Path, name: str | None = None, engine: str = "torch") -> Run:

@@ -81,6 +81,28 @@ def test_predict_keeps_every_row_in_order(esol_run, shared_data, tmp_path):
     bad = scored[scored["error"].notna()]
     assert bad["row"].tolist() == [137, 987]
     assert bad["logp"].isna().all() and scored.drop(bad.index)["logp"].notna().all()
+    good = scored.drop(bad.index)  # every scored row is placed in the domain, the bad ones are not
+    assert good["nn_similarity"].between(0, 1).all() and good["in_domain"].notna().all()
+    assert bad["nn_similarity"].isna().all() and bad["in_domain"].isna().all()
+    inside = int(good["in_domain"].sum())
+    assert f"in domain (nn_similarity >= the model's threshold): {inside} of 998 scored rows" in result.output
+
+
+def test_predict_domain_flags(esol_run, tmp_path):
+    library = tmp_path / "lib.smi"
+    library.write_text("CCO ethanol\nc1ccccc1O phenol\nC1CN[Co]23(N1)(NCCN2)NCCN3 cobalt\n")
+    out = tmp_path / "pred.csv"
+    args = ["predict", str(esol_run), str(library), "-o", str(out)]
+    result = runner.invoke(app, [*args, "--min-similarity", "0"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert frame["in_domain"].all() and "in domain (nn_similarity >= 0): 3 of 3" in result.output
+    assert frame["nn_similarity"].iloc[2] < 0.3 and frame["logp_std"].iloc[2] > frame["logp_std"].iloc[0]
+    result = runner.invoke(app, [*args, "--no-domain"])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(out).columns) == ["row", "id", "smiles", "logp", "logp_std", "error"]
+    result = runner.invoke(app, [*args, "--min-similarity", "2"])
+    assert result.exit_code == 2 and "--min-similarity must be in [0, 1]" in result.output
 
 
 def test_checkpoint_round_trip_identical(esol_run):

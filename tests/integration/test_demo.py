@@ -24,7 +24,10 @@ def test_demo_ranks_the_nci_library(tmp_path):
     assert (top["uncertainty"] >= 0).all()
     scored = pd.read_parquet(tmp_path / "nci_scored.parquet")
     assert scored["row"].tolist() == list(range(4999))
-    assert (top["train_similarity"] >= 0.3).all() and 5 <= result.in_domain < result.screen.scored
+    assert (
+        top["nn_similarity"] >= result.min_similarity
+    ).all() and 5 <= result.in_domain < result.screen.scored
+    assert result.min_similarity == 0.3 and top["nn_id"].notna().all()
     best = scored.set_index("row").loc[top["row"].iloc[0], "Act"]
     assert top["predicted_Act"].iloc[0] == pytest.approx(float(best), rel=1e-6)
     assert draw_top_compounds(result.top, tmp_path / "top.png", result.score).stat().st_size > 10_000

@@ -84,7 +84,7 @@ def test_parse_expression_gives_filters_and_thresholds():
         ("qed>>0.5", "bad filter term 'qed>>0.5'.*<property><op><number>"),
         ("qed>=high", "bad filter term 'qed>=high'"),
         ("logp<5", "unknown property 'logp'.*clogp"),
-        ("lipinsky", "'lipinsky'.*neither.*lipinski, nih, pains"),
+        ("lipinsky", "'lipinsky'.*neither.*lipinski, nih, organic, pains"),
         ("pains,,qed>1", "empty term"),
         ("", "empty term"),
         ("pains, pains", "'pains'.*repeated"),
@@ -183,7 +183,7 @@ def test_criteria_pickle_and_work_after_unpickling(tmp_path):
 def test_every_registered_filter_runs():
     frame = apply_filters([ASPIRIN, RHODANINE_ENE], list(map(FILTERS.get, FILTERS)))
     assert set(FILTERS.names()) == {
-        "lipinski", "veber", "pains", "pains_a", "pains_b", "pains_c", "brenk", "nih",
+        "lipinski", "veber", "pains", "pains_a", "pains_b", "pains_c", "brenk", "nih", "organic",
     }  # fmt: skip
     assert frame[[f"pass_{name}" for name in FILTERS]].dtypes.eq(bool).all()
 
@@ -206,3 +206,40 @@ def test_nci_sample_is_mostly_drug_like():
     assert 0.5 < frame["pass_lipinski"].mean() < 1.0  # small NCI compounds: 194 of 200 pass
     alerts = apply_filters(mols, "pains", properties=props)
     assert 0.8 < alerts["pass_pains"].mean() < 1.0  # 9 of these 200 carry a PAINS motif
+
+
+# --- the organic-elements filter and the fragment count ----------------------------------------
+
+METAL_COMPLEXES = {
+    "C1CN[Co]23(N1)(NCCN2)NCCN3": "Co",  # cobalt tris(ethylenediamine), the demo's old top hit
+    "C1CN[Ni]23(N1)(NCCN2)NCCN3": "Ni",
+    "Cl[Pt-2](Cl)(Cl)(Cl)(Cl)Cl": "Pt",  # hexachloroplatinate
+    "[Fe+2].c1cc[cH-]c1.c1cc[cH-]c1": "Fe",  # ferrocene
+    "N[Pt](N)(Cl)Cl": "Pt",  # cisplatin
+    "C[As](C)C": "As",  # a metalloid outside the list
+}
+DRUG_LIKE = [
+    "CC(=O)Nc1ccc(O)cc1",  # paracetamol
+    "CC(C)Cc1ccc(cc1)C(C)C(=O)O",  # ibuprofen
+    "CC(C)CC(NC(=O)C(Cc1ccccc1)NC(=O)c1cnccn1)B(O)O",  # bortezomib: boron is allowed
+    "O=C1c2ccccc2[se]n1-c1ccccc1",  # ebselen: selenium is allowed
+    "FC(F)(F)c1ccc(Oc2ccc(Cl)cc2)cc1Br",
+]
+
+
+def test_organic_filter_rejects_metal_complexes_and_keeps_drug_like_molecules():
+    smiles = [*METAL_COMPLEXES, *DRUG_LIKE]
+    result = apply_filters([Chem.MolFromSmiles(s) for s in smiles] + [None], "organic")
+    n = len(METAL_COMPLEXES)
+    assert not result["pass_organic"][:n].any() and result["pass_organic"][n:-1].all()
+    assert result["organic_match"][:n].tolist() == list(METAL_COMPLEXES.values())
+    assert (result["organic_match"][n:-1] == "").all() and pd.isna(result["organic_match"].iloc[-1])
+    assert not result["pass_organic"].iloc[-1]  # an unparsed row passes nothing
+
+
+def test_fragments_count_what_remains_after_salt_stripping():
+    counts = compute_properties(
+        [Chem.MolFromSmiles(s) for s in ("CCO", "CC(=O)[O-].[Na+]", "Cl.CCN", "c1ccccc1.CCO", "[Na+].[Cl-]")],
+        ["fragments"],
+    )["fragments"].tolist()
+    assert counts == [1, 1, 1, 2, 1]  # a salt is one compound, a mixture two; all-salt keeps one

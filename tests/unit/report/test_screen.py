@@ -68,3 +68,24 @@ def test_report_of_an_empty_run_has_no_figures(tmp_path):
     html = write_screen_report(summary, tmp_path / "elsewhere.html").read_text()
     assert "<svg" not in html and "<img" not in html and "Top ranked" not in html
     assert "Counts" in html and not (tmp_path / "empty.report.html").exists()
+
+
+def test_report_shows_the_domain_and_each_top_compound_beside_its_neighbour(tmp_path):
+    summary = _summary(tmp_path / "hits.parquet")
+    summary.top = summary.top.assign(
+        nn_similarity=[0.9, 0.5, 0.35, 0.2, 0.31],
+        nn_id=["t1", "t2", "t1", "t3", None],
+        in_domain=pd.array([True, True, True, False, True], dtype="boolean"),
+    )
+    summary.sample = summary.sample.assign(nn_similarity=np.linspace(0, 1, 40))
+    summary.in_domain, summary.scored = 30, 40
+    summary.neighbours = {"nn_id": {"t1": "CCO", "t2": "c1ccccc1", "t3": "CCN"}}
+    summary.settings = {**summary.settings, "ranking": {"include_out_of_domain": True}}
+    html = write_screen_report(summary).read_text()
+    assert "<h2>Applicability domain</h2>" in html and "Rows outside were ranked too" in html
+    assert '<td>in domain</td><td class="num">30</td><td>75.0%</td>' in html
+    assert '<td>outside</td><td class="num">10</td><td>25.0%</td>' in html
+    assert "Top compounds beside their nearest training compound (5)" in html
+    assert html.count("<svg") == 3  # top grid, diverse grid, the pairs
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4  # + nn_similarity
+    assert "<th>nn_similarity</th>" in html and "<th>in_domain</th>" in html  # the pick tables

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from rdkit import RDConfig
+from rdkit import Chem, RDConfig
 
+from biomodels.chem.domain import ApplicabilityDomain
+from biomodels.chem.similarity import packed_fingerprints
 from biomodels.models.property import ModelConfig, PropertyModel
 from biomodels.train.property import GNNEstimator, Scaler
 
@@ -17,8 +19,20 @@ BAD_ROWS = {3: "C1CC", 10: "", 17: "N(C)(C)(C)(C)C", 25: "not_a_smiles"}
 """Row -> invalid SMILES placed among the NCI molecules of :func:`library`."""
 
 
+def training_domain(targets: list[str], n: int = 60) -> ApplicabilityDomain:
+    """A domain as if the model had been trained on NCI records 100 to 100 + ``n`` (ids
+    ``train<i>``), with labels from -1 to 2."""
+    lines = NCI.read_text().splitlines()[100 : 100 + n]
+    smiles = [line.split()[0] for line in lines]
+    labels = {t: np.linspace(-1.0, 2.0, n) for t in targets}
+    ids = [f"train{i}" for i in range(n)]
+    bits = packed_fingerprints([Chem.MolFromSmiles(s) for s in smiles])
+    return ApplicabilityDomain.fit(bits, smiles, ids, labels)
+
+
 def save_model(run_dir: Path, targets: list[str], ensemble: int, seed: int) -> Path:
-    """Save a small D-MPNN ensemble with random weights as a run directory's ``model/``."""
+    """Save a small D-MPNN ensemble with random weights and :func:`training_domain` as a run
+    directory's ``model/``."""
     torch.manual_seed(seed)
     config = ModelConfig(hidden=16, depth=2, ffn_hidden=16, task="regression", n_tasks=len(targets))
     estimator = GNNEstimator(hidden=16, depth=2, ensemble=ensemble, batch_size=64, seed=seed)
@@ -27,6 +41,7 @@ def save_model(run_dir: Path, targets: list[str], ensemble: int, seed: int) -> P
     estimator.target_names_, estimator.classes_, estimator.task_ = list(targets), None, "regression"
     ones = np.ones(len(targets), np.float32)
     estimator.target_scaler_, estimator.feature_scaler_ = Scaler(ones, 2 * ones), None
+    estimator.domain_ = training_domain(targets)
     estimator.fitted_ = True
     estimator.save(run_dir / "model")
     return run_dir

@@ -60,10 +60,32 @@ def test_screen_command_draws_the_report_after_screening(run_a, library, tmp_pat
     report = tmp_path / "hits.report.html"
     assert f"report -> {report}\n" in result.output
     html = report.read_text()
-    assert html.count("<svg") == 1 and html.count('<img src="data:image/png;base64,') == 3  # logp, std, mw
+    assert html.count("<svg") == 2  # the top grid, and the top beside their nearest training compounds
+    assert html.count('<img src="data:image/png;base64,') == 4  # nn_similarity, logp, logp_std, mw
     assert "&quot;properties&quot;: [" in html and str(library) in html  # the run's settings
     for mol_id in pd.read_csv(tmp_path / "hits.top.csv")["id"].astype(str):
         assert f"<td>{mol_id}</td>" in html
+
+
+def test_screen_ranks_in_domain_rows_unless_told_and_sanity_filters_by_default(run_a, library, tmp_path):
+    out = tmp_path / "hits.csv"
+    args = ["screen", str(run_a), str(library), "-o", str(out), "--top", "30", "--workers", "1"]
+    result = runner.invoke(app, [*args, "--properties", "none", "--min-similarity", "0.35", "--no-report"])
+    assert result.exit_code == 0, result.output
+    frame, top = pd.read_csv(out), pd.read_csv(tmp_path / "hits.top.csv")
+    inside = frame["in_domain"].fillna(False).astype(bool)
+    assert f"in domain (nn_similarity >= 0.35): {int(inside.sum())} of 296 scored rows" in result.output
+    assert 0 < len(top) <= inside.sum() and (top["nn_similarity"] >= 0.35).all() and top["in_domain"].all()
+    assert {"pass_organic", "pass_fragments<=1", "pass_heavy_atoms>=8", "pass_heavy_atoms<=70"} <= set(frame)
+    assert top["passes_all"].all() and not frame["passes_all"].all()  # NCI has metals, mixtures, tiny ones
+    result = runner.invoke(app, [*args, "--properties", "none", "--include-out-of-domain", "--no-report"])
+    assert result.exit_code == 0, result.output
+    everything = pd.read_csv(tmp_path / "hits.top.csv")
+    assert len(everything) == 30 and not everything["in_domain"].all()
+    result = runner.invoke(app, [*args, "--no-domain", "--sanity", "none", "--no-report"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert "nn_similarity" not in frame and "pass_organic" not in frame and "in domain" not in result.output
 
 
 @pytest.mark.parametrize("damage", ["missing", "no_model", "corrupt_weights"])

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import biomodels.screen as screen_package
+from biomodels.chem.domain import DOMAIN_COLUMNS
 from biomodels.exceptions import InputError, UnknownNameError
 from biomodels.io.molecules import iter_raw_chunks
 from biomodels.screen import DEFAULT_PROPERTIES, ScreenConfig, iter_screen
@@ -22,7 +23,11 @@ def test_every_row_once_with_invalid_rows(run_a, library, workers):
     assert [len(f) for f in frames[:-1]] == [37] * (len(frames) - 1)
     out = pd.concat(frames, ignore_index=True)
     assert out["row"].tolist() == list(range(300))
-    assert list(out.columns) == ["row", "id", "smiles", "logp", "logp_std", *DEFAULT_PROPERTIES, "error"]
+    assert list(out.columns) == [
+        *("row", "id", "smiles", "logp", "logp_std", "logp_in_range", *DOMAIN_COLUMNS, *DEFAULT_PROPERTIES),
+        *("pass_organic", "organic_match", "pass_fragments<=1", "pass_heavy_atoms>=8"),
+        *("pass_heavy_atoms<=70", "passes_all", "error"),
+    ]  # the sane-chemistry filters run by default
     bad = out[out["error"].notna()]
     assert sorted(bad["row"]) == sorted(BAD_ROWS)
     assert bad.loc[bad["row"] == 10, "error"].item() == "empty SMILES"
@@ -76,7 +81,7 @@ def test_filter_first_skips_inference_but_keeps_rows(run_a, library):
 def test_properties_are_optional_and_qed_sa_computed_when_filtered(run_a, library):
     raws = next(iter_raw_chunks(library, chunk_size=20))
     models = load_models([run_a])
-    bare = ScreenJob.from_config(ScreenConfig(properties=[])).screen(models, raws)
+    bare = ScreenJob.from_config(ScreenConfig(properties=[], sanity=None, domain=False)).screen(models, raws)
     assert list(bare.columns) == ["row", "id", "smiles", "logp", "logp_std", "error"]
     job = ScreenJob.from_config(ScreenConfig(properties=["qed"], filters="sa<=4"))
     frame = job.screen(models, raws)
@@ -88,7 +93,9 @@ def test_bad_settings_are_named():
     with pytest.raises(UnknownNameError, match="choose one of"):
         ScreenConfig(properties=["weight"])
     with pytest.raises(InputError, match="filter-first needs filters"):
-        ScreenConfig(filter_first=True)
+        ScreenConfig(filter_first=True, sanity=None)
+    with pytest.raises(InputError, match=r"min-similarity must be in \[0, 1\]"):
+        ScreenConfig(min_similarity=1.5)
     with pytest.raises(UnknownNameError, match="threads"):
         ScreenConfig(pool="fibers")
 

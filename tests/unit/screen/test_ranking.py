@@ -98,6 +98,23 @@ def test_filters_and_notes_exclude_rows():
     assert frame["a"].idxmax() not in top["row"].tolist() and frame["b"].idxmax() not in top["row"].tolist()
 
 
+def test_ranking_excludes_out_of_domain_rows_by_default():
+    frame = _table(200)
+    best = frame["a"].nlargest(5).index
+    frame["in_domain"] = pd.array([True] * len(frame), dtype="boolean")
+    frame.loc[best[:3], "in_domain"] = False  # the three best predictions are extrapolations
+    frame.loc[frame["error"].notna(), "in_domain"] = pd.NA
+    top = _stream(Ranker(RankingConfig(top=10), ["a"]), frame, chunk=37).result()
+    assert not set(best[:3]) & set(top["row"]) and top["in_domain"].all() and best[3] in set(top["row"])
+    everything = _stream(Ranker(RankingConfig(top=10, include_out_of_domain=True), ["a"]), frame, 37).result()
+    assert set(best) <= set(everything["row"])
+    # with several models a row must lie in every model's domain
+    two = frame.rename(columns={"in_domain": "m1:in_domain"}).assign(**{"m2:in_domain": True})
+    two.loc[best[3], "m2:in_domain"] = False
+    top = _stream(Ranker(RankingConfig(top=10), ["a"]), two, chunk=50).result()
+    assert not set(best[:4]) & set(top["row"])
+
+
 def test_rank_by_unknown_column_lists_columns():
     with pytest.raises(InputError, match="no such column; columns are: row, logp"):
         RankingConfig(rank_by=["lopg"]).columns(["row", "logp"], ["logp"])

@@ -26,7 +26,7 @@ def test_side_outputs_and_report_data(run_a, library, tmp_path):
     assert len(diverse) == 4 and diverse["row"].is_unique and diverse["row"].iloc[0] == top["row"].iloc[0]
     # the report's data: a histogram sample of every row's numbers, and the settings
     sample = summary.sample
-    assert sample.columns.tolist() == ["logp", "logp_std", *DEFAULT_PROPERTIES]
+    assert sample.columns.tolist() == ["logp", "logp_std", "nn_similarity", *DEFAULT_PROPERTIES]
     assert len(sample) == 300 and sample["logp"].notna().sum() == 296
     settings = json.loads(json.dumps(summary.settings))  # JSON-serialisable as it is
     assert settings["screen"]["filters"] == "pains,qed>=0.3" and settings["ranking"]["acquisition"] == "ucb"

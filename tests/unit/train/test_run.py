@@ -54,7 +54,13 @@ def trained(activity_csv, tmp_path_factory):
 def test_run_directory_layout_and_records(trained, activity_csv):
     run_dir = trained.run_dir
     assert {p.name for p in run_dir.iterdir()} >= LAYOUT
-    assert sorted(p.name for p in (run_dir / "model").iterdir()) == ["member_0", "member_1", "model.json"]
+    assert sorted(p.name for p in (run_dir / "model").iterdir()) == [
+        "arrays.safetensors",  # the domain's packed fingerprints
+        "domain.json",  # the training molecules' ids and SMILES
+        "member_0",
+        "member_1",
+        "model.json",
+    ]
     config = json.loads((run_dir / "config.json").read_text())
     assert config["model"] == "dmpnn" and config["params"]["ensemble"] == 2 and config["seed"] == 3
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -64,7 +70,13 @@ def test_run_directory_layout_and_records(trained, activity_csv):
     sizes = [len(splits[p]) for p in ("train", "val", "test")]
     assert sizes == [96, 12, 12]
     test = pd.read_csv(run_dir / "predictions_test.csv")
-    assert list(test.columns) == ["row", "id", "smiles", "Act_true", "Act", "Act_std", "error"]
+    assert list(test.columns) == [
+        *("row", "id", "smiles", "Act_true", "Act", "Act_std", "Act_in_range"),
+        *("nn_similarity", "nn_id", "in_domain", "error"),
+    ]
+    assert (test["nn_similarity"] < 1).any() and test["nn_similarity"].between(0, 1).all()
+    train = pd.read_csv(run_dir / "predictions_train.csv")
+    assert (train["nn_similarity"] == 1).all() and train["in_domain"].all()  # each its own neighbour
     source = pd.read_csv(activity_csv)
     np.testing.assert_allclose(test["Act_true"], source.loc[test["row"], "Act"], rtol=1e-6)
     model_json = json.loads((run_dir / "model" / "model.json").read_text())
