@@ -97,7 +97,9 @@ def test_predict_domain_flags(esol_run, tmp_path):
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
     assert frame["in_domain"].all() and "in domain (nn_similarity >= 0): 3 of 3" in result.output
-    assert frame["nn_similarity"].iloc[2] < 0.3 and frame["logp_std"].iloc[2] > frame["logp_std"].iloc[0]
+    # the cobalt complex is far from ESOL (how the uncertainty grows with that distance, at a fixed
+    # spread, is tested in tests/unit/train/test_domain.py)
+    assert frame["nn_similarity"].iloc[2] < 0.3 < frame["nn_similarity"].iloc[1]
     result = runner.invoke(app, [*args, "--no-domain"])
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out).columns) == ["row", "id", "smiles", "logp", "logp_std", "error"]
