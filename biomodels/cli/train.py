@@ -29,7 +29,7 @@ def train(
     head: str = typer.Option(None, help="GNNs: ffn | mve (mean-variance, regression)."),
     readout: str = typer.Option(
         None,
-        help="GNN pooling. One of: auto (sum for regression and mean otherwise), mean, sum, "
+        help="GNN pooling. One of: auto (sum for dmpnn regression and mean otherwise), mean, sum, "
         "norm (sum / 100 as in chemprop), attention.",
     ),
     extra_features: str = typer.Option(None, help="GNNs: molecule features added to the head, e.g. rdkit2d."),
