@@ -83,7 +83,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "moleculenet",
         "moleculenet.py",
         ("--datasets", "esol", "--splits", "random", "--seeds", "1", "--epochs", "3"),
-        ("--datasets", "esol,freesolv,bbbp,tox21", "--splits", "random,scaffold", "--seeds", "5"),
+        ("--datasets", "esol,freesolv,bbbp,tox21", "--splits", "random,scaffold", "--seeds", "5")
+        + ("--variants", "default,descriptors"),
         180,
     ),
     Benchmark(
