@@ -17,7 +17,6 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from sklearn import metrics as skm
 
 from biomodels.train.metrics import regression_metrics
 from biomodels.train.trainer import TrainHistory
@@ -141,6 +140,8 @@ def plot_roc_pr(
         names: one name per task or class for the legends; defaults to ``task_i``/``class_i``.
         title: figure title.
     """
+    from sklearn import metrics as skm  # only classification runs pay for scikit-learn's import
+
     y_true, y_score = np.asarray(y_true, float), np.asarray(y_score, float)
     if y_true.ndim == 1 and y_score.ndim == 2:
         classes = range(y_score.shape[1])
@@ -194,6 +195,8 @@ def plot_confusion_matrix(
         path: output image file.
         title: figure title.
     """
+    from sklearn import metrics as skm
+
     y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
     keep = ~(np.isnan(y_true) | np.isnan(y_pred))
     matrix = skm.confusion_matrix(

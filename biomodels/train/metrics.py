@@ -1,12 +1,14 @@
-"""Evaluation metrics, computed with scikit-learn (and scipy for calibration).
+"""Evaluation metrics: regression and rank metrics in numpy, classification with scikit-learn.
 
 :func:`compute_metrics` scores multi-task predictions the way a property model produces them:
 ``y_true`` is ``n x T`` with NaN for missing labels, which are skipped task by task. A metric that
 is undefined for a task (ROC-AUC on a task whose observed labels are all one class) is NaN there,
 left out of the mean over tasks, and explained in the result's ``notes``.
 
-scikit-learn and scipy are imported inside the functions that use them: this module is imported
-by every process that loads a model, and most of those (screening workers) never score one.
+scikit-learn is imported inside the functions that use it: this module is imported by every
+process that loads a model, and most of those (screening workers) never score one. Regression,
+calibration and rank correlations need no more than numpy, which keeps the half second that
+importing scikit-learn and ``scipy.stats`` costs out of every regression training.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -29,8 +32,10 @@ __all__ = [
     "interval_coverage",
     "miscalibration_area",
     "multiclass_metrics",
+    "pearson",
     "regression_metrics",
     "rm2",
+    "spearman",
 ]
 
 CALIBRATION_LEVELS = np.linspace(0.01, 0.99, 99)
@@ -38,15 +43,52 @@ CALIBRATION_LEVELS = np.linspace(0.01, 0.99, 99)
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """RMSE, MAE and R2 of 1-D arrays without missing values."""
-    from sklearn import metrics as skm
+    """RMSE, MAE and R2 of 1-D arrays without missing values.
 
+    R2 follows scikit-learn's ``r2_score``: with constant targets it is 1.0 for an exact fit and
+    0.0 otherwise; NaN for a single value.
+    """
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    residual = y_true - y_pred
+    ss_res = float(np.sum(residual**2))
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2)) if len(y_true) else 0.0
+    if len(y_true) < 2:
+        r2 = math.nan
+    elif ss_tot == 0:
+        r2 = 1.0 if ss_res == 0 else 0.0
+    else:
+        r2 = 1.0 - ss_res / ss_tot
     return {
-        "rmse": float(math.sqrt(skm.mean_squared_error(y_true, y_pred))),
-        "mae": float(skm.mean_absolute_error(y_true, y_pred)),
-        "r2": float(skm.r2_score(y_true, y_pred)) if len(y_true) > 1 else math.nan,
+        "rmse": math.sqrt(ss_res / len(y_true)) if len(y_true) else math.nan,
+        "mae": float(np.mean(np.abs(residual))) if len(y_true) else math.nan,
+        "r2": r2,
     }
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``values``, ties sharing the mean of their ranks (as ``scipy.stats.rankdata``)."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
+    return ranks
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation of two 1-D arrays; NaN when either is constant or shorter than 2."""
+    x, y = np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return math.nan
+    xc, yc = x - x.mean(), y - y.mean()
+    return float(np.clip(np.sum(xc * yc) / math.sqrt(np.sum(xc**2) * np.sum(yc**2)), -1.0, 1.0))
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman rank correlation (Pearson of average ranks); NaN when either input is constant."""
+    x, y = np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
+    return pearson(_average_ranks(x), _average_ranks(y))
 
 
 def binary_metrics(y_true: np.ndarray, y_prob: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
@@ -125,9 +167,8 @@ def interval_coverage(
     Returns:
         One observed fraction per level; a calibrated model has coverage close to ``levels``.
     """
-    from scipy import stats
-
-    half_width = stats.norm.ppf(0.5 + np.asarray(levels)[:, None] / 2) * np.asarray(y_std)[None]
+    quantiles = np.array([NormalDist().inv_cdf(0.5 + p / 2) for p in np.asarray(levels, float)])
+    half_width = quantiles[:, None] * np.asarray(y_std)[None]
     inside = np.abs(np.asarray(y_true) - np.asarray(y_pred))[None] <= half_width
     return inside.mean(axis=1)
 
@@ -149,14 +190,9 @@ def calibration_metrics(y_true: np.ndarray, y_pred: np.ndarray, y_std: np.ndarra
         ``y_std`` (positive when larger uncertainty goes with larger error; NaN when either is
         constant), and ``miscalibration_area`` (see :func:`miscalibration_area`).
     """
-    from scipy import stats
-
     abs_error = np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float))
-    y_std = np.asarray(y_std, float)
-    constant = np.ptp(abs_error) == 0 or np.ptp(y_std) == 0
-    rho = math.nan if constant else float(stats.spearmanr(abs_error, y_std).statistic)
     return {
-        "spearman_abs_error_std": rho,
+        "spearman_abs_error_std": spearman(abs_error, y_std),
         "miscalibration_area": miscalibration_area(y_true, y_pred, y_std),
     }
 
@@ -318,16 +354,13 @@ def rm2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def affinity_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """MSE, RMSE, concordance index, r_m^2, Pearson and Spearman of 1-D affinity predictions."""
-    from scipy import stats
-
     y, p = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
     mse = float(np.mean((y - p) ** 2)) if len(y) else math.nan
-    constant = len(y) < 2 or np.ptp(y) == 0 or np.ptp(p) == 0
     return {
         "mse": mse,
         "rmse": math.sqrt(mse),
         "ci": concordance_index(y, p),
         "rm2": rm2(y, p),
-        "pearson": math.nan if constant else float(stats.pearsonr(y, p).statistic),
-        "spearman": math.nan if constant else float(stats.spearmanr(y, p).statistic),
+        "pearson": pearson(y, p),
+        "spearman": spearman(y, p),
     }

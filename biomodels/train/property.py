@@ -529,10 +529,10 @@ class GNNEstimator(MoleculeEstimator):
             config = TrainerConfig(
                 **{
                     **options,
-                    **(self.trainer_options or {}),
-                    "seed": self.seed + index,
                     "monitor": monitor,
                     "mode": mode,
+                    **(self.trainer_options or {}),
+                    "seed": self.seed + index,
                 }
             )
             history = Trainer(config).fit(

@@ -47,6 +47,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 
 from biomodels.nn.losses import LossFn
+from biomodels.train.optim import Adam
 
 logger = logging.getLogger(__name__)
 
@@ -327,21 +328,16 @@ class Trainer:
         total_steps = cfg.epochs * steps_per_epoch
 
         def schedule(step: int) -> float:
-            return (
-                noam_lr(
-                    step,
-                    warmup_steps=warmup_steps,
-                    total_steps=total_steps,
-                    init_lr=cfg.init_lr,
-                    max_lr=cfg.lr,
-                    final_lr=cfg.final_lr,
-                )
-                / cfg.lr
+            return noam_lr(
+                step,
+                warmup_steps=warmup_steps,
+                total_steps=total_steps,
+                init_lr=cfg.init_lr,
+                max_lr=cfg.lr,
+                final_lr=cfg.final_lr,
             )
 
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        optimizer = Adam(model.parameters(), lr=schedule(0), weight_decay=cfg.weight_decay)
         history = self.history_ = TrainHistory(monitor=cfg.monitor)
         best_state: dict[str, torch.Tensor] | None = None
         since_best = 0
@@ -350,7 +346,7 @@ class Trainer:
             for epoch in range(cfg.epochs):
                 start = time.perf_counter()
                 train_loss = self._train_epoch(
-                    model, train_batches, loss_fn, forward, optimizer, scheduler, epoch
+                    model, train_batches, loss_fn, forward, optimizer, schedule, epoch
                 )
                 val_loss, metrics = math.nan, {}
                 if val_batches is not None:
@@ -358,7 +354,7 @@ class Trainer:
                 history.train_loss.append(train_loss)
                 history.val_loss.append(val_loss)
                 history.val_metrics.append(metrics)
-                history.lr.append(optimizer.param_groups[0]["lr"])
+                history.lr.append(optimizer.lr)
                 history.seconds.append(time.perf_counter() - start)
 
                 if val_batches is None:
@@ -431,15 +427,15 @@ class Trainer:
         batches: Batches,
         loss_fn: LossFn,
         forward: ForwardFn,
-        optimizer: torch.optim.Optimizer,
-        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        optimizer: Adam,
+        schedule: Callable[[int], float],
         epoch: int,
     ) -> float:
         model.train()
         total, n = 0.0, 0
         for step, batch in enumerate(_iterate(batches)):
             batch = to_device(batch, self.device_)
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             loss = loss_fn(forward(model, batch), batch)
             value = loss.item()
             if not math.isfinite(value):
@@ -451,7 +447,7 @@ class Trainer:
             if self.config.grad_clip is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), self.config.grad_clip)
             optimizer.step()
-            scheduler.step()
+            optimizer.lr = schedule(optimizer.updates)
             total += value
             n += 1
         return total / max(n, 1)

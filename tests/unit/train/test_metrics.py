@@ -110,3 +110,32 @@ def test_calibration_error_proportional_to_std():
     assert overconfident > 0.3
     result = compute_metrics("regression", y_true, y_pred, y_std=std)
     assert result["mean"]["spearman_abs_error_std"] == pytest.approx(scores["spearman_abs_error_std"])
+
+
+def test_numpy_regression_and_rank_metrics_equal_scipy_and_sklearn() -> None:
+    from scipy import stats
+    from sklearn import metrics as skm
+
+    from biomodels.train.metrics import pearson, regression_metrics, spearman
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=200)
+    p = y + rng.normal(scale=0.5, size=200)
+    ties = np.round(p, 1)  # many tied values
+    got = regression_metrics(y, p)
+    assert got["rmse"] == pytest.approx(math.sqrt(skm.mean_squared_error(y, p)), rel=1e-12)
+    assert got["mae"] == pytest.approx(skm.mean_absolute_error(y, p), rel=1e-12)
+    assert got["r2"] == pytest.approx(skm.r2_score(y, p), rel=1e-12)
+    assert regression_metrics(np.ones(3), np.ones(3))["r2"] == skm.r2_score(np.ones(3), np.ones(3))
+    assert regression_metrics(np.ones(3), np.zeros(3))["r2"] == skm.r2_score(np.ones(3), np.zeros(3))
+    assert pearson(y, p) == pytest.approx(stats.pearsonr(y, p).statistic, rel=1e-12)
+    assert spearman(y, ties) == pytest.approx(stats.spearmanr(y, ties).statistic, rel=1e-12)
+    assert math.isnan(spearman(y, np.zeros(200)))
+
+
+def test_interval_coverage_uses_normal_quantiles() -> None:
+    from biomodels.train.metrics import interval_coverage
+
+    # |error| = 1.96 std sits on the edge of the 95% interval: inside at 0.96, outside at 0.94
+    coverage = interval_coverage(np.array([1.96]), np.array([0.0]), np.array([1.0]), np.array([0.94, 0.96]))
+    assert coverage.tolist() == [0.0, 1.0]
