@@ -48,6 +48,20 @@ def domain_line(in_domain: int, scored: int, min_similarity: float | None) -> st
     return f"in domain (nn_similarity >= {threshold}): {in_domain} of {scored} scored rows ({share})"
 
 
+def print_split_metrics(metrics: dict[str, Any], prefix: str = "") -> None:
+    """One line per evaluated split (``val``, ``test``): its scores rounded to 4 places, as JSON.
+
+    ``metrics[split]`` is either the scores themselves or ``compute_metrics``' result, whose
+    ``mean`` entry holds them.
+    """
+    import json
+
+    for name in ("val", "test"):
+        if name in metrics:
+            scores = metrics[name].get("mean", metrics[name])
+            console.print(f"{prefix}{name}: {json.dumps({k: round(v, 4) for k, v in scores.items()})}")
+
+
 err_console = Console(stderr=True)
 console = Console()
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,12 +6,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import console, counting_progress, friendly_errors
+from biomodels.cli.common import console, counting_progress, friendly_errors, print_split_metrics
 
 app = typer.Typer(
     help="Drug-target affinity: compounds plus protein sequences (FASTA, GenBank) -> affinity.",
@@ -51,10 +50,7 @@ def train(
     params = {k: v for k, v in options.items() if v is not None}  # the model's defaults otherwise
     result = train_dta(data, out, split=split, seed=seed, epochs=epochs, force=force, progress=True, **params)
     console.print(f"trained dta on {len(result.data.train)} pairs in {result.seconds:.1f} s -> {out}")
-    for name in ("val", "test"):
-        if name in result.metrics:
-            scores = {k: round(v, 4) for k, v in result.metrics[name].items()}
-            console.print(f"{name}: {json.dumps(scores)}")
+    print_split_metrics(result.metrics)
 
 
 @app.command()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import ENCODING_HELP, console, friendly_errors
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, print_split_metrics
 from biomodels.registry import MODELS
 
 
@@ -81,7 +80,4 @@ def train(
 
         report_run(result.run_dir)
     console.print(f"trained {model} on {len(result.data.train)} molecules in {result.seconds:.1f} s -> {out}")
-    for name in ("val", "test"):
-        if name in result.metrics:
-            mean = {k: round(v, 4) for k, v in result.metrics[name]["mean"].items()}
-            console.print(f"{name}: {json.dumps(mean)}")
+    print_split_metrics(result.metrics)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from biomodels.cli.common import ENCODING_HELP, console, friendly_errors
+from biomodels.cli.common import ENCODING_HELP, console, friendly_errors, print_split_metrics
 from biomodels.registry import MODELS
 
 
@@ -57,7 +57,4 @@ def tune(
     best = result.study.best_trial
     console.print(f"study {study_name!r}: {counts}; this run {result.seconds:.1f} s -> {out}")
     console.print(f"best trial {best.number}: validation loss {best.value:.4g}, {json.dumps(best.params)}")
-    for name in ("val", "test"):
-        if name in result.best.metrics:
-            mean = {k: round(v, 4) for k, v in result.best.metrics[name]["mean"].items()}
-            console.print(f"best retrained, {name}: {json.dumps(mean)}")
+    print_split_metrics(result.best.metrics, prefix="best retrained, ")
