@@ -429,7 +429,9 @@ def merge(scores: pd.DataFrame, full: pd.DataFrame, columns: pd.Series) -> pd.Da
     for column, dtype in columns.items():
         if column in ("row", "id", "smiles", SCORE, SCORED_BY, "error"):
             continue
-        frame[column] = pd.Series(by_row[column].to_numpy(), index=frame.index).astype(dtype)
+        values = pd.Series(by_row[column].to_numpy(), index=frame.index)
+        # flags and counts become nullable; text and numbers stay as the full model's rows have them
+        frame[column] = values.astype(dtype) if isinstance(dtype, pd.BooleanDtype | pd.Int64Dtype) else values
     error = np.where(is_full, by_row["error"].to_numpy(object), scores["error"].to_numpy(object))
     error = pd.Series(error, dtype=object).where(pd.notna(error), None)
     frame[SCORE] = scores[SCORE].to_numpy()
