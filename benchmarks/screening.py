@@ -18,7 +18,15 @@ Variants:
     score-processes  ``score`` with one worker process per core;
     screen   the default properties (MW, cLogP, TPSA, HBD, HBA, rotatable bonds), the default
              sane-chemistry filters, the Lipinski filter, top 100 and the HTML report;
-    dask     ``score`` on a Dask LocalCluster of ``--workers`` single-threaded workers.
+    dask     ``score`` on a Dask LocalCluster of ``--workers`` single-threaded workers;
+    cascade  ``score`` as a cascade (``--cascade``, defaults ``--sample 0.02 --keep 0.05``): the
+             full model on a sample, a surrogate on every row, the full model on the surrogate's
+             best. With ``score`` in the same run, the true recall of the exhaustive top 1% and
+             0.1% (by the full model's score) is printed beside the surrogate's Spearman.
+
+``--invalid N`` replaces N evenly spaced rows of each prefix by SMILES RDKit cannot parse (every
+variant must report them); ``--run DIR`` screens with a trained run directory instead of the
+briefly trained one (e.g. the ESOL D-MPNN of ``biomodels train ... --epochs 30``).
 
 ``--domain-size N`` gives the model a training-set reference of N other MOSES molecules (from
 ``test.csv.gz``, disjoint from the screened prefixes; the weights are unchanged), to time the
@@ -73,31 +81,45 @@ VARIANTS = {
     "score-processes": {**SCORE, "pool": "processes"},
     "screen": {"filters": "lipinski", "report": True, "top": 100},
     "dask": {**SCORE, "scheduler": "local"},
+    "cascade": {**SCORE, "cascade": {}},
 }
+BAD_SMILES = ("C1CC", "N(C)(C)(C)(C)C", "not_a_smiles", "c1cccc1", "C(C)(C)(C)(C)C")
+"""What ``--invalid`` puts in place of valid rows: an open ring, two pentavalent atoms, text, a
+ring RDKit cannot kekulise."""
 
 _RUN = """
 import json, sys
-from biomodels.screen import RankingConfig, ScreenConfig, screen
+from biomodels.screen import CascadeConfig, RankingConfig, ScreenConfig, screen
 spec = json.loads(sys.argv[1])
 config = ScreenConfig(**spec["config"])
-summary = screen([spec["run"]], spec["library"], spec["out"], config, RankingConfig(top=spec["top"]))
+cascade = CascadeConfig(**spec["cascade"]) if spec["cascade"] is not None else None
+summary = screen(
+    [spec["run"]], spec["library"], spec["out"], config, RankingConfig(top=spec["top"]), cascade=cascade
+)
 if spec["report"]:
     from biomodels.report.screen import write_screen_report
     write_screen_report(summary)
-print(json.dumps({"rows": summary.rows, "scored": summary.scored, "screen_seconds": summary.seconds}))
+print(json.dumps({"rows": summary.rows, "scored": summary.scored, "errors": summary.invalid,
+                  "screen_seconds": summary.seconds, "cascade": summary.cascade}))
 """
 
 
-def prefix_file(n: int | None, workdir: Path) -> Path:
-    """The first ``n`` MOSES rows (all when None) as a CSV, streamed from the gzip head."""
-    path = workdir / f"moses_{n or 'full'}.csv"
+def prefix_file(n: int | None, workdir: Path, invalid: int = 0) -> Path:
+    """The first ``n`` MOSES rows (all when None) as a CSV, streamed from the gzip head; with
+    ``invalid``, that many evenly spaced rows (of the first ``n``, or of the first 1,584,663)
+    hold :data:`BAD_SMILES` instead."""
+    path = workdir / f"moses_{n or 'full'}{f'_bad{invalid}' if invalid else ''}.csv"
     if path.exists():
         return path
+    spacing = (n or 1_584_663) // (invalid + 1)
+    bad = {spacing * (k + 1): BAD_SMILES[k % len(BAD_SMILES)] for k in range(invalid)}
     tmp = path.with_suffix(".tmp")
     with gzip.open(MOSES, "rt") as source, open(tmp, "w") as target:
         for index, line in enumerate(source):
             if n is not None and index > n:  # the header plus n rows
                 break
+            if index - 1 in bad:
+                line = bad[index - 1] + line[len(line.split(",")[0].rstrip("\n")) :]
             target.write(line)
     tmp.rename(path)
     return path
@@ -185,6 +207,7 @@ def _children_cpu() -> float:
 
 def run_variant(variant: str, library: Path, run: Path, workdir: Path, args: argparse.Namespace) -> dict:
     options = dict(VARIANTS[variant])
+    cascade = options.pop("cascade", None)
     spec = {
         "run": str(run),
         "library": str(library),
@@ -192,9 +215,28 @@ def run_variant(variant: str, library: Path, run: Path, workdir: Path, args: arg
         "top": options.pop("top"),
         "report": options.pop("report"),
         "config": {"chunk_size": args.chunk_size, "workers": args.workers, **options},
+        "cascade": None if cascade is None else {**cascade, "sample": args.sample, "keep": args.keep},
     }
     shutil.rmtree(workdir / f"out_{variant}.parquet.parts", ignore_errors=True)
     return measure([sys.executable, "-c", _RUN, json.dumps(spec)])
+
+
+def cascade_recall(workdir: Path) -> dict[str, float]:
+    """The cascade's true recall of the exhaustive screen's top 1% and 0.1% (by the full model's
+    prediction, over every scored row), from the two outputs of the same run."""
+    import numpy as np
+    import pandas as pd
+
+    exhaustive = pd.read_parquet(workdir / "out_score.parquet", columns=["logp"])["logp"].to_numpy(float)
+    cascade = pd.read_parquet(workdir / "out_cascade.parquet", columns=["scored_by"])["scored_by"]
+    full = (cascade == "full").to_numpy()
+    order = np.argsort(-np.nan_to_num(exhaustive, nan=-np.inf), kind="stable")
+    scored = int(np.isfinite(exhaustive).sum())
+    recalls = {}
+    for share in (0.01, 0.001):
+        top = order[: int(round(share * scored))]
+        recalls[f"recall_top_{share:g}"] = float(full[top].mean())
+    return recalls
 
 
 def valid_prefix(library: Path) -> tuple[Path, int]:
@@ -275,9 +317,13 @@ def main() -> None:
         "interleaved; the ratios use the fastest of each (a machine shared with other work)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--invalid", type=int, default=0, help="rows of each prefix made unparsable")
+    parser.add_argument("--run", type=Path, help="screen with this trained run directory")
+    parser.add_argument("--sample", type=float, default=0.02, help="cascade: share scored first")
+    parser.add_argument("--keep", type=float, default=0.05, help="cascade: share rescored")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    run = trained_run(args.workdir, args.epochs, args.model)
+    run = args.run or trained_run(args.workdir, args.epochs, args.model)
     if args.domain_size:
         run = with_domain_of(run, args.domain_size, args.workdir)
     chemprop = peers.find_chemprop(args.chemprop, args.peer)
@@ -298,7 +344,7 @@ def main() -> None:
     )
     results = []
     for size in args.sizes.split(","):
-        library = prefix_file(None if size == "full" else int(size), args.workdir)
+        library = prefix_file(None if size == "full" else int(size), args.workdir, args.invalid)
         best: dict[str, dict] = {}  # the fastest of the repeats, per variant
         for repeat in range(args.repeats):
             if chemprop is not None:
@@ -331,6 +377,19 @@ def main() -> None:
             print(
                 f"{size}: time with the domain columns / without (--no-domain) "
                 f"{rates['score-no-domain'] / rates['score']:.3f}x{fastest}",
+                flush=True,
+            )
+        cascaded = best.get("cascade")
+        if cascaded is not None:
+            quality = cascaded["cascade"]
+            recall = cascade_recall(args.workdir) if "score" in best else {}
+            print(
+                f"{size}: cascade {cascaded['rows']:,} rows, {cascaded['errors']} errors, "
+                f"{quality['full_rows']:,} scored by the full model "
+                f"({100 * quality['rescored_fraction']:.1f}% rescored + the sample), surrogate Spearman "
+                f"{quality['spearman']:.3f}, estimated recall {quality['estimated_recall']:.3f}; true recall "
+                + ", ".join(f"{k.removeprefix('recall_')} {v:.4f}" for k, v in recall.items())
+                + (f"; wall / chemprop predict {cascaded['seconds'] / peer['seconds']:.3f}" if peer else ""),
                 flush=True,
             )
         if "score" in rates and "dask" in rates:

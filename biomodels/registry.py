@@ -108,6 +108,7 @@ for _encoder in ("dmpnn", "gin", "gcn", "gat", "attentivefp"):
         _encoder, "biomodels.train.property:GNNEstimator", input="molecule", params={"encoder": _encoder}
     )
 MODELS.register_lazy("rf", "biomodels.train.property:ForestEstimator", input="molecule")
+MODELS.register_lazy("surrogate-ridge", "biomodels.screen.surrogate:SurrogateRidge", input="surrogate")
 MODELS.register_lazy("dta", "biomodels.dta.estimator:AffinityEstimator", input="pair")
 for _name, _target, _input in (
     ("cnn", "image_classifier:CNNClassifier", "image"),

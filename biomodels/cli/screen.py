@@ -90,13 +90,23 @@ def screen(
     include_out_of_domain: bool = typer.Option(
         False, "--include-out-of-domain", help="Rank rows outside the applicability domain too."
     ),
+    cascade: bool = typer.Option(
+        False,
+        "--cascade",
+        help="Score a sample with the models, fit a fast surrogate to it, score every row with the "
+        "surrogate and rescore its best with the models (writes OUT.surrogate/).",
+    ),
+    sample: float = typer.Option(0.02, help="--cascade: share of rows the models score first."),
+    keep: float = typer.Option(
+        0.05, help="--cascade: share of rows, ranked by the surrogate, the models rescore (plus a margin)."
+    ),
 ) -> None:
     """Screen LIBRARY with the models of the run directories; every input row comes out once.
 
     Writes OUT, OUT.top.csv, OUT.diverse.csv (with --diverse) and OUT.report.html (OUT without
     its suffix). Killed, the same command with --resume continues where it stopped.
     """
-    from biomodels.screen import RankingConfig, ScreenConfig
+    from biomodels.screen import CascadeConfig, RankingConfig, ScreenConfig
     from biomodels.screen import screen as run_screen
 
     if len(paths) < 2:
@@ -133,6 +143,7 @@ def screen(
         seed=seed,
         include_out_of_domain=include_out_of_domain,
     )
+    cascading = CascadeConfig(sample=sample, keep=keep, seed=seed) if cascade else None
     started = time.perf_counter()
     with progress_bar() as progress:
         task = progress.add_task(f"screen {library.name}", total=None, rate="")
@@ -142,7 +153,7 @@ def screen(
             done = progress.tasks[task].completed
             progress.update(task, rate=f"{done / max(time.perf_counter() - started, 1e-9):,.0f} mol/s")
 
-        summary = run_screen(run_dirs, library, out, config, ranking, resume, advance)
+        summary = run_screen(run_dirs, library, out, config, ranking, resume, advance, cascading)
     report_html = None
     if report:
         from biomodels.report.screen import write_screen_report
@@ -152,6 +163,8 @@ def screen(
 
 
 def _print_summary(summary: ScreenSummary, report_html: Path | None) -> None:
+    from biomodels.screen.summary import describe_cascade
+
     reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.errors.items(), key=lambda kv: -kv[1]))
     console.print(
         f"screened {summary.rows} rows -> {summary.out}: {summary.scored} scored, "
@@ -168,6 +181,10 @@ def _print_summary(summary: ScreenSummary, report_html: Path | None) -> None:
     console.print(
         f"{summary.screened_rows} rows in {summary.seconds:.1f} s ({summary.molecules_per_second:,.0f} mol/s)"
     )
+    if summary.cascade is not None:
+        console.print(describe_cascade(summary.cascade), highlight=False, soft_wrap=True)
+        if summary.cascade["warning"]:
+            console.print(f"warning: {summary.cascade['warning']}", style="yellow", highlight=False)
     for name, count in summary.filter_counts.items():
         console.print(f"  {name}: {count} pass ({100 * count / max(summary.rows, 1):.1f}%)")
     if summary.in_domain is not None:

@@ -1,9 +1,12 @@
 """The HTML report of a screening run: counts, filters, domain, distributions, the best molecules.
 
-The applicability-domain section (when the screen carried the domain columns) gives the rows in
-the models' domain, the histogram of ``nn_similarity`` and each top compound drawn beside its
-nearest training compound; pick tables and grid legends mark rows outside the domain (ranked
-only with ``--include-out-of-domain``).
+A cascade screen's section gives what the full model and the surrogate scored and the
+surrogate's quality measured on the sample's held-out part, with a warning when its estimated
+recall of the top is under the target. The applicability-domain section (when the screen
+carried the domain columns) gives the rows in the models' domain, the histogram of
+``nn_similarity`` and each top compound drawn beside its nearest training compound; pick
+tables and grid legends mark rows outside the domain (ranked only with
+``--include-out-of-domain``).
 
 Drawn from what :func:`biomodels.screen.screen` returns, a
 :class:`~biomodels.screen.summary.ScreenSummary` (counts, the top and diverse picks, the histogram
@@ -27,7 +30,7 @@ from biomodels.chem.domain import NN_ID, NN_SIMILARITY
 from biomodels.report.html import HtmlReport
 from biomodels.report.plots import plot_histogram
 from biomodels.screen.ranking import SCORE, domain_columns
-from biomodels.screen.summary import ScreenSummary
+from biomodels.screen.summary import ScreenSummary, describe_cascade
 from biomodels.train.rundir import environment_info
 
 GRID_MOLECULES = 48
@@ -64,6 +67,8 @@ def write_screen_report(summary: ScreenSummary, path: str | Path | None = None) 
     if summary.errors:
         report.heading("Rows not scored, by reason", 3)
         report.table(sorted(summary.errors.items(), key=lambda kv: -kv[1]), header=["reason", "rows"])
+    if summary.cascade is not None:
+        _cascade(report, summary.cascade)
     if summary.filter_counts:
         report.heading("Filters")
         report.table(
@@ -111,6 +116,20 @@ def _count_rows(summary: ScreenSummary) -> list[list[Any]]:
         )
     rows.append(["screened by this run", summary.screened_rows, f"{summary.molecules_per_second:,.0f} mol/s"])
     return rows
+
+
+def _cascade(report: HtmlReport, cascade: dict[str, Any]) -> None:
+    """What the full model and the surrogate scored, and the surrogate's measured quality."""
+    report.heading("Cascade: surrogate quality")
+    report.paragraph(describe_cascade(cascade))
+    if cascade["warning"]:
+        report.paragraph(f"Warning: {cascade['warning']}")
+    names = (
+        "sample_rows", "fit_rows", "holdout_rows", "spearman", "rmse", "keep", "margin",
+        "rescored_fraction", "top_rows", "estimated_recall", "modelled_recall", "full_rows",
+        "surrogate_rows",
+    )  # fmt: skip
+    report.table([[name, cascade[name]] for name in names], header=["measure", "value"])
 
 
 def _domain(report: HtmlReport, summary: ScreenSummary, sample: pd.DataFrame | None) -> None:

@@ -17,6 +17,7 @@ _EXPORTS = {
     "ACQUISITIONS": "biomodels.screen.options",
     "DEFAULT_PROPERTIES": "biomodels.screen.options",
     "DEFAULT_SANITY": "biomodels.screen.options",
+    "CascadeConfig": "biomodels.screen.cascade",
     "DomainOptions": "biomodels.screen.scoring",
     "Ranker": "biomodels.screen.ranking",
     "RankingConfig": "biomodels.screen.ranking",

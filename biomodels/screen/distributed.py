@@ -53,18 +53,19 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from biomodels.io.ranges import plan_ranges
-from biomodels.screen.scoring import map_with_models
+from biomodels.screen.scoring import ChunkJob, map_with_models
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from biomodels.screen.engine import ScreenConfig, ScreenJob
+    from biomodels.screen.engine import ScreenConfig
     from biomodels.train.run import Run
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def tune_allocator() -> bool:
 class AllocatorTuned:
     """A chunk job that first undoes the nanny's fixed malloc trim threshold in its worker."""
 
-    def __init__(self, job: ScreenJob):
+    def __init__(self, job: ChunkJob):
         self.job = job
 
     def __call__(self, models: Sequence[Run], item: tuple[int, object]) -> tuple[int, pd.DataFrame]:
@@ -150,8 +151,9 @@ def iter_cluster_chunks(
     models: Sequence[Run],
     library: str | Path,
     config: ScreenConfig,
-    job: ScreenJob,
+    job: ChunkJob,
     committed: Mapping[int, int],
+    cluster: tuple[Executor, int] | None = None,
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """Screen ``library`` on the cluster ``config.scheduler``: ``(range index, frame)`` in order.
 
@@ -159,18 +161,19 @@ def iter_cluster_chunks(
         models: loaded runs (workers reload them from their run directories).
         library: the molecule file, at the same path on every worker.
         config: the run's settings (chunk size, columns, scheduler).
-        job: what each worker does with a range.
+        job: what each worker does with a range (a :class:`~biomodels.screen.engine.ScreenJob`,
+            a cascade's surrogate job).
         committed: ``{range index: rows}`` already done; skipped, their rows still counted.
+        cluster: ``(executor, window)`` of a client already open (:func:`cluster_executor`);
+            None opens one for this call.
     """
     ranges = plan_ranges(
         library, config.chunk_size, config.smiles_col, config.id_col, encoding=config.encoding
     )
     items = [(i, r) for i, r in enumerate(ranges) if i not in committed]
     logger.info("%s: %d ranges (%d to screen) on %s", library, len(ranges), len(items), config.scheduler)
-    with dask_client(config.scheduler, config.workers) as client:
-        n_workers = max(len(client.scheduler_info()["workers"]), 1)
-        executor = client.get_executor(pure=False)
-        window = TASKS_PER_WORKER * n_workers // 2  # map_with_models keeps 2 * workers in flight
+    with contextlib.ExitStack() as stack:
+        executor, window = cluster or stack.enter_context(cluster_executor(config))
         results = map_with_models(AllocatorTuned(job), items, models, window, executor)
         offset, following = 0, 0
         for index, frame in results:
@@ -179,3 +182,13 @@ def iter_cluster_chunks(
             offset += len(frame)
             following = index + 1
             yield index, frame
+
+
+@contextlib.contextmanager
+def cluster_executor(config: ScreenConfig) -> Iterator[tuple[Executor, int]]:
+    """``(executor, window)`` of a Dask client of ``config.scheduler``, for
+    :func:`~biomodels.screen.scoring.map_with_models` (which keeps ``2 * window`` tasks in flight:
+    :data:`TASKS_PER_WORKER` per worker)."""
+    with dask_client(config.scheduler, config.workers) as client:
+        n_workers = max(len(client.scheduler_info()["workers"]), 1)
+        yield client.get_executor(pure=False), TASKS_PER_WORKER * n_workers // 2

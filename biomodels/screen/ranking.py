@@ -135,6 +135,14 @@ def objective(frame: pd.DataFrame, column: str, config: RankingConfig) -> np.nda
         return np.where(std > 0, ndtr(margin / std), (margin > 0).astype(np.float64))
 
 
+def rank_scores(frame: pd.DataFrame, columns: Sequence[str], config: RankingConfig) -> np.ndarray:
+    """The weighted objective (``rank_score``) of every row, NaN where an objective is not finite."""
+    objectives = np.column_stack([objective(frame, c, config) for c in columns])
+    weights = np.asarray(config.weights or [1.0] * len(columns))
+    finite = np.isfinite(objectives).all(axis=1)
+    return np.where(finite, np.where(finite[:, None], objectives, 0.0) @ weights, np.nan)
+
+
 def domain_columns(columns: Sequence[str], name: str = IN_DOMAIN) -> list[str]:
     """The columns ``name`` among ``columns``, one per model (``<model>:<name>`` with several)."""
     return [c for c in columns if c == name or c.endswith(f":{name}")]
@@ -147,7 +155,7 @@ def rankable(frame: pd.DataFrame, include_out_of_domain: bool = False) -> np.nda
     if "note" in frame:
         keep = keep & frame["note"].isna().to_numpy()
     if PASSES_ALL in frame:
-        keep = keep & frame[PASSES_ALL].to_numpy(bool)
+        keep = keep & frame[PASSES_ALL].fillna(False).to_numpy(bool)
     if not include_out_of_domain:
         for column in domain_columns(frame.columns):
             keep = keep & frame[column].fillna(False).to_numpy(bool)
@@ -189,11 +197,11 @@ class Ranker:
         """Offer one chunk's rows."""
         if not self.config.pool:
             return
-        objectives = np.column_stack([objective(frame, c, self.config) for c in self.columns])
-        weights = np.asarray(self.config.weights or [1.0] * len(self.columns))
-        keep = rankable(frame, self.config.include_out_of_domain) & np.isfinite(objectives).all(axis=1)
-        candidates = frame.loc[keep].assign(**{SCORE: objectives[keep] @ weights})
+        scores = rank_scores(frame, self.columns, self.config)
+        keep = rankable(frame, self.config.include_out_of_domain) & np.isfinite(scores)
+        candidates = frame.loc[keep].assign(**{SCORE: scores[keep]})
         if self.config.pareto:
+            objectives = np.column_stack([objective(frame, c, self.config) for c in self.columns])
             candidates = candidates.assign(
                 **{f"_objective{j}": objectives[keep, j] for j in range(len(self.columns))}
             )

@@ -104,7 +104,7 @@ class PartStore:
         folder = parts_dir(out)
         manifest = {**manifest, "biomodels": biomodels.__version__}
         store = cls(folder, manifest)
-        if folder.is_dir() and store.committed():
+        if folder.is_dir() and store.has_progress():
             if not resume:
                 raise InputError(
                     folder,
@@ -132,6 +132,10 @@ class PartStore:
                     f"{json.dumps(self.manifest.get(key), sort_keys=True)}); rerun with the same "
                     "ones, or remove the folder to start over",
                 )
+
+    def has_progress(self) -> bool:
+        """Whether anything was committed: a chunk, or a phase's folder (a cascade's)."""
+        return bool(self.committed()) or any(p.is_dir() for p in self.folder.iterdir())
 
     def committed(self) -> dict[int, int]:
         """``{chunk index: rows}`` of the chunks committed so far."""

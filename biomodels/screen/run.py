@@ -7,7 +7,8 @@ Given ``OUT`` (``.parquet`` or ``.csv``), a run writes:
   (:mod:`biomodels.screen.resume`), removed once ``OUT`` is complete;
 - ``<OUT without suffix>.top.csv``: the ranked best rows (``rank``, ``rank_score``, then the
   output's columns), when ``top > 0``;
-- ``<OUT without suffix>.diverse.csv``: the diverse picks among the best, when ``diverse > 0``.
+- ``<OUT without suffix>.diverse.csv``: the diverse picks among the best, when ``diverse > 0``;
+- ``<OUT without suffix>.surrogate/``: a cascade's surrogate (``model.json`` + safetensors).
 
 The returned :class:`~biomodels.screen.summary.ScreenSummary` carries the counts, picks, a
 histogram sample and the settings; the HTML report (``<OUT without suffix>.report.html``) is drawn
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,7 @@ import pandas as pd
 from biomodels.chem.domain import NN_ID, NN_SIMILARITY
 from biomodels.exceptions import InputError
 from biomodels.io.molecules import iter_raw_chunks
+from biomodels.screen.cascade import CascadeConfig, CascadeQuality, cascade_columns, run_cascade
 from biomodels.screen.engine import ScreenConfig, ScreenJob, iter_chunks, load_models
 from biomodels.screen.ranking import Ranker, RankingConfig, domain_columns, pick_diverse
 from biomodels.screen.resume import PartStore, run_manifest
@@ -44,7 +47,11 @@ logger = logging.getLogger(__name__)
 def side_outputs(out: str | Path) -> dict[str, Path]:
     """Paths of the top list and diverse picks that go with output ``out``."""
     out = Path(out)
-    return {"top_csv": out.with_suffix(".top.csv"), "diverse_csv": out.with_suffix(".diverse.csv")}
+    return {
+        "top_csv": out.with_suffix(".top.csv"),
+        "diverse_csv": out.with_suffix(".diverse.csv"),
+        "surrogate": out.with_suffix(".surrogate"),
+    }
 
 
 def screen(
@@ -55,6 +62,7 @@ def screen(
     ranking: RankingConfig | None = None,
     resume: bool = False,
     progress: Callable[[int], None] | None = None,
+    cascade: CascadeConfig | None = None,
 ) -> ScreenSummary:
     """Screen ``library`` with the models of ``run_dirs`` into ``out`` and rank.
 
@@ -71,7 +79,12 @@ def screen(
         config: what to compute and where (defaults: :class:`ScreenConfig`).
         ranking: how to rank and how many to keep (defaults: :class:`RankingConfig`).
         resume: continue an interrupted run of the same output.
-        progress: called with each screened chunk's row count.
+        progress: called with each screened chunk's row count (a cascade: each chunk the
+            surrogate scored).
+        cascade: screen as a cascade (:mod:`biomodels.screen.cascade`): the full model scores a
+            sample, a surrogate fitted to it scores every row, the full model rescores the
+            surrogate's best; the surrogate is saved as ``<OUT without suffix>.surrogate/`` and its
+            measured quality is ``summary.cascade``.
 
     Raises:
         CheckpointError: a run directory is missing or corrupt.
@@ -92,15 +105,22 @@ def screen(
     predictions = _numeric_predictions(models, columns)
     ranker = Ranker(ranking, ranking.columns(list(columns.index), predictions))
     options = {**config.output_options(), "chunking": "ranges" if config.scheduler else "records"}
+    if cascade is not None:
+        columns = cascade_columns(columns)
+        options["cascade"] = asdict(cascade)
     store = PartStore.open(out, run_manifest(library, [m.path for m in models], options), resume)
 
-    committed = store.committed()
-    started, screened = time.perf_counter(), 0
-    for index, frame in iter_chunks(models, library, config, committed):
-        store.commit(index, frame)
-        screened += len(frame)
-        if progress is not None:
-            progress(len(frame))
+    started, screened, quality = time.perf_counter(), 0, None
+    if cascade is None:
+        for index, frame in iter_chunks(models, library, config, store.committed()):
+            store.commit(index, frame)
+            screened += len(frame)
+            if progress is not None:
+                progress(len(frame))
+    else:
+        quality, surrogate, screened = run_cascade(
+            models, library, config, ranking, ranker.columns, cascade, store, columns, progress
+        )
     seconds = time.perf_counter() - started
 
     uncertainties = [f"{c}_std" for c in predictions if f"{c}_std" in columns]
@@ -111,6 +131,8 @@ def screen(
         for frame in store.iter_parts():
             writer.write(frame)
             stats.update(frame)
+    if quality is not None:
+        surrogate.save(side_outputs(out)["surrogate"])
     store.remove()
     settings = {
         "run_dirs": [str(d) for d in run_dirs],
@@ -119,6 +141,7 @@ def screen(
         "screen": asdict(config),
         "ranking": asdict(ranking),
         "resumed": resume,
+        **({"cascade": asdict(cascade)} if cascade else {}),
     }
     summary = ScreenSummary(
         out,
@@ -136,6 +159,7 @@ def screen(
         sample=stats.sample,
         settings=settings,
         in_domain=stats.in_domain,
+        cascade=_cascade_summary(quality, stats, side_outputs(out)["surrogate"]) if quality else None,
     )
     _write_side_outputs(summary, ranker, ranking)
     summary.neighbours = _neighbours(models, [summary.top, summary.diverse])
@@ -149,6 +173,18 @@ def screen(
         out,
     )
     return summary
+
+
+def _cascade_summary(quality: CascadeQuality, stats: OutputStats, surrogate: Path) -> dict[str, Any]:
+    """What ``summary.cascade`` holds: the surrogate's quality, the rows each model scored, and
+    the warning when the estimated recall is under the target."""
+    return {
+        **asdict(quality),
+        "full_rows": stats.scored_by.get("full", 0),
+        "surrogate_rows": stats.scored_by.get("surrogate", 0),
+        "surrogate": str(surrogate),
+        "warning": quality.warning,
+    }
 
 
 def _neighbours(models: Sequence[Run], picks: Sequence[pd.DataFrame | None]) -> dict[str, dict[str, str]]:

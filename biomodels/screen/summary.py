@@ -45,6 +45,7 @@ class OutputStats:
     filter_counts: Counter = field(default_factory=Counter)
     in_domain: int | None = None
     sample: pd.DataFrame | None = None
+    scored_by: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed)
@@ -66,6 +67,8 @@ class OutputStats:
         if flags:
             inside = frame[flags].fillna(False).to_numpy(bool).all(axis=1)
             self.in_domain = (self.in_domain or 0) + int(inside.sum())
+        if "scored_by" in frame:
+            self.scored_by.update(frame["scored_by"].dropna())
         self.ranker.update(frame)
         self._sample(frame)
 
@@ -106,6 +109,10 @@ class ScreenSummary:
             diverse picks name as their nearest neighbours (the report draws them side by side).
         settings: the run's settings (run directories, library, output, screening and ranking
             options, whether it resumed), JSON-serialisable.
+        cascade: a cascade screen's surrogate quality (the fields of
+            :class:`~biomodels.screen.cascade.CascadeQuality`), ``full_rows`` and
+            ``surrogate_rows`` (what scored them), the surrogate's folder and the ``warning``
+            when the estimated recall is under the target; None for an exhaustive screen.
     """
 
     out: Path
@@ -126,6 +133,7 @@ class ScreenSummary:
     settings: dict[str, Any] = field(default_factory=dict)
     in_domain: int | None = None
     neighbours: dict[str, dict[str, str]] = field(default_factory=dict)
+    cascade: dict[str, Any] | None = None
 
     @property
     def invalid(self) -> int:
@@ -136,3 +144,17 @@ class ScreenSummary:
     def molecules_per_second(self) -> float:
         """Throughput of this invocation."""
         return self.screened_rows / self.seconds if self.seconds > 0 else float("nan")
+
+
+def describe_cascade(cascade: dict[str, Any]) -> str:
+    """One line on a cascade screen (``ScreenSummary.cascade``): what each model scored and the
+    surrogate's measured quality."""
+    return (
+        f"cascade: {cascade['full_rows']} rows scored by the full model (a {cascade['sample_rows']}-row "
+        f"sample, then the surrogate's top {100 * cascade['rescored_fraction']:.1f}%: keep "
+        f"{100 * cascade['keep']:g}% + margin {100 * cascade['margin']:.1f}%), "
+        f"{cascade['surrogate_rows']} by the surrogate only; surrogate on "
+        f"{cascade['holdout_rows']} held-out sample rows: Spearman "
+        f"{cascade['spearman']:.3f}, estimated recall of the top {100 * cascade['top']:g}% "
+        f"{cascade['estimated_recall']:.3f} ({cascade['top_rows']} rows) -> {cascade['surrogate']}"
+    )
