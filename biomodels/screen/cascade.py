@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from scipy.special import ndtr
-from scipy.stats import spearmanr
 
 from biomodels.exceptions import InputError
 from biomodels.io.molecules import RawRecord, iter_raw_chunks
@@ -49,6 +48,7 @@ from biomodels.screen.resume import PartStore
 from biomodels.screen.scoring import map_with_models
 from biomodels.screen.surrogate import SurrogateRidge
 from biomodels.train.estimator import Estimator
+from biomodels.train.metrics import spearman
 from biomodels.train.run import Run
 from biomodels.utils import ordered_map, read_json, write_json
 
@@ -297,7 +297,7 @@ def measure(
         sample_rows=len(sample),
         fit_rows=len(sample) - len(truth),
         holdout_rows=len(truth),
-        spearman=float(spearmanr(predicted, truth).statistic),
+        spearman=spearman(predicted, truth),
         rmse=float(np.sqrt(np.mean((predicted - truth) ** 2))),
         keep=cascade.keep,
         margin=float(fraction - cascade.keep),

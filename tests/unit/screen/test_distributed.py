@@ -71,3 +71,30 @@ def test_tune_allocator_resets_a_fixed_trim_threshold_once():
         [sys.executable, "-c", script], env=plain, capture_output=True, text=True, timeout=120
     )
     assert done.stdout.strip() == "False False", done.stderr[-2000:]
+
+
+def test_cascade_on_a_local_cluster_equals_the_single_process_cascade(run_a, library, tmp_path):
+    from biomodels.screen import CascadeConfig
+
+    cascade, ranking = CascadeConfig(sample=0.3, keep=0.2, bits=256), RankingConfig(top=10)
+    local = screen(
+        [run_a],
+        library,
+        tmp_path / "local.parquet",
+        ScreenConfig(chunk_size=70, workers=1),
+        ranking,
+        cascade=cascade,
+    )
+    cluster = screen(
+        [run_a],
+        library,
+        tmp_path / "dask.parquet",
+        ScreenConfig(chunk_size=70, workers=2, scheduler="local"),
+        ranking,
+        cascade=cascade,
+    )
+    expected, got = pd.read_parquet(local.out), pd.read_parquet(cluster.out)
+    assert got["row"].tolist() == list(range(300))
+    assert got["scored_by"].tolist() == expected["scored_by"].tolist()
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-5)
+    assert cluster.cascade["spearman"] == pytest.approx(local.cascade["spearman"])
