@@ -248,7 +248,7 @@ def run_accuracy(
                         row = run_pair(args, console, chemprop, {**run, "seed": seed}, params, chemprop_args)
                         results.append(row)
                         if args.json:
-                            args.json.write_text(json.dumps(output, indent=2))
+                            args.json.write_text(json.dumps(output, indent=2, default=str))
     return results
 
 
@@ -602,7 +602,7 @@ def main() -> None:
     if args.speed or args.speed_only:
         output["speed"] = run_speed(console, chemprop, args)
     if args.json:
-        args.json.write_text(json.dumps(output, indent=2))
+        args.json.write_text(json.dumps(output, indent=2, default=str))
 
 
 if __name__ == "__main__":
