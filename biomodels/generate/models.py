@@ -128,15 +128,14 @@ class GenerativeModel(Estimator):
             self.optimizer_ = Adam(self.network_.parameters(), lr=self.lr)
             self.history_, self.epochs_done_ = [], 0
         self.resuming_ = False
+        self.fitted_ = True  # the network exists: the per-epoch validation scores it
         self.corpus_summary_ = scan.summary()
         self.network_.to(self._device())
         for epoch in range(self.epochs_done_, self.epochs):
             self.history_.append(self._train_epoch(corpus, epoch, scan.train))
             self.epochs_done_ = epoch + 1
-            self.fitted_ = True
             if on_epoch is not None:
                 on_epoch(epoch, self)
-        self.fitted_ = True
         self.network_.eval()
         return self
 
