@@ -66,6 +66,7 @@ __all__ = [
     "cosine_similarity",
     "evaluate",
     "fcd",
+    "moses_fingerprints",
     "fraction_passes_filters",
     "fraction_unique",
     "fragment_counts",
@@ -147,7 +148,7 @@ def novelty(smiles: Sequence[str], train: set[str]) -> float:
     return len(distinct - train) / len(distinct) if distinct else float("nan")
 
 
-def _fingerprints(mols: Sequence[Chem.Mol]) -> np.ndarray:
+def moses_fingerprints(mols: Sequence[Chem.Mol]) -> np.ndarray:
     return packed_fingerprints(mols, radius=2, size=MOSES_FP_BITS)
 
 
@@ -286,7 +287,7 @@ class ReferenceSet:
         if not self.smiles:
             raise InputError(None, "the reference set has no valid molecule")
         mols = _mols(self.smiles)
-        self.fingerprints = _fingerprints(mols)
+        self.fingerprints = moses_fingerprints(mols)
         self.fragments = fragment_counts(mols)
         self.scaffolds = scaffold_counts(mols)
         self.chemnet = chemnet_statistics(self.smiles)
@@ -374,7 +375,7 @@ def evaluate(
         metrics[f"unique@{size}"] = fraction_unique(valid, size)
     mols = _mols(valid)
     generated = {
-        "fingerprints": _fingerprints(mols),
+        "fingerprints": moses_fingerprints(mols),
         "fragments": fragment_counts(mols),
         "scaffolds": scaffold_counts(mols),
         "chemnet": chemnet_statistics(valid) if test is not None or test_scaffolds is not None else None,

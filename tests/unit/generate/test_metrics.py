@@ -16,12 +16,12 @@ from biomodels.generate.metrics import (
     evaluate,
     fraction_unique,
     internal_diversity,
+    moses_fingerprints,
     novelty,
     passes_filters,
     scaffold_counts,
     snn,
 )
-from biomodels.generate.metrics import _fingerprints as moses_fingerprints
 
 A, B, C = "CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"
 
