@@ -100,7 +100,7 @@ MODELS: Registry[Any] = Registry("model")
 
 Keys are what ``--model`` takes and what a saved model's ``model.json`` names. ``input`` says
 what the model reads (``molecule``, ``text``, ``image``, ``vector``, ``pair``: compound +
-protein); ``params`` are constructor
+protein; ``smiles``: the generative models of :mod:`biomodels.generate`); ``params`` are constructor
 arguments the entry presets. Adding a model family is one class plus one line here.
 """
 for _encoder in ("dmpnn", "gin", "gcn", "gat", "attentivefp"):
@@ -123,6 +123,8 @@ for _name, _target, _input in (
     ("dense-autoencoder", "anomaly:DenseAutoencoderEstimator", "vector"),
 ):
     MODELS.register_lazy(_name, f"biomodels.diagnostics.{_target}", input=_input)
+for _name, _target in (("charrnn", "CharRNNModel"), ("vae", "VAEModel")):
+    MODELS.register_lazy(_name, f"biomodels.generate.models:{_target}", input="smiles")
 
 ENGINES: Registry[Any] = Registry("engine")
 """What runs a loaded model's networks: ``torch`` (the default) or ``onnxruntime`` (the networks

@@ -15,13 +15,13 @@ fingerprint (RDKit's Morgan generator) takes about 25 us more.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-__all__ = ["RADIUS", "SIZE", "nearest_neighbours", "packed_fingerprints", "popcounts"]
+__all__ = ["RADIUS", "SIZE", "nearest_neighbours", "packed_fingerprints", "popcounts", "tanimoto_blocks"]
 
 RADIUS = 2
 """Morgan radius of the fingerprints (ECFP4-like), as the demo and the diverse picker use."""
@@ -58,28 +58,20 @@ def popcounts(bits: np.ndarray) -> np.ndarray:
     return np.bitwise_count(bits).sum(axis=1, dtype=np.int64)
 
 
-def nearest_neighbours(
-    queries: np.ndarray,
-    reference: np.ndarray,
-    reference_counts: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each query's largest Tanimoto similarity to any reference fingerprint, and which one.
+def tanimoto_blocks(
+    queries: np.ndarray, reference: np.ndarray, reference_counts: np.ndarray | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The Tanimoto similarity matrix of ``queries`` (``m x W``) to ``reference`` (``n x W``), in
+    blocks of query rows: ``(start, block)`` with ``block`` the ``b x n`` ``float64`` similarities
+    of queries ``start .. start + b - 1``. Memory is bounded by the block (about
+    :data:`_BLOCK_PAIRS` pairs). Two empty fingerprints have similarity 0, as in RDKit.
 
-    Args:
-        queries: ``m x W`` packed fingerprints.
-        reference: ``n x W`` packed fingerprints (``W`` as ``queries``).
-        reference_counts: :func:`popcounts` of ``reference`` when already known.
-
-    Returns:
-        ``(similarity, index)``: ``float32`` in [0, 1] and ``int64`` positions in ``reference``
-        (the first on ties), each of length ``m``. With an empty reference every similarity is 0
-        and every index -1. Two empty fingerprints have similarity 0, as in RDKit.
+    Raises:
+        ValueError: ``queries`` and ``reference`` have different word counts.
     """
     m, words = queries.shape
-    similarity = np.zeros(m, np.float32)
-    index = np.full(m, -1, np.int64)
     if not len(reference) or not m:
-        return similarity, index
+        return
     if reference.shape[1] != words:
         raise ValueError(f"queries have {words} words per fingerprint, the reference {reference.shape[1]}")
     b = popcounts(reference) if reference_counts is None else reference_counts
@@ -98,8 +90,31 @@ def nearest_neighbours(
             np.add(common, np.bitwise_count(pair_words, out=counts), out=common, casting="unsafe")
         union = a[start : start + step, None] + b[None, :] - common
         with np.errstate(invalid="ignore", divide="ignore"):
-            tanimoto = np.where(union > 0, common / union, 0.0)
+            yield start, np.where(union > 0, common / union, 0.0)
+
+
+def nearest_neighbours(
+    queries: np.ndarray,
+    reference: np.ndarray,
+    reference_counts: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's largest Tanimoto similarity to any reference fingerprint, and which one.
+
+    Args:
+        queries: ``m x W`` packed fingerprints.
+        reference: ``n x W`` packed fingerprints (``W`` as ``queries``).
+        reference_counts: :func:`popcounts` of ``reference`` when already known.
+
+    Returns:
+        ``(similarity, index)``: ``float32`` in [0, 1] and ``int64`` positions in ``reference``
+        (the first on ties), each of length ``m``. With an empty reference every similarity is 0
+        and every index -1. Two empty fingerprints have similarity 0, as in RDKit.
+    """
+    m = len(queries)
+    similarity = np.zeros(m, np.float32)
+    index = np.full(m, -1, np.int64)
+    for start, tanimoto in tanimoto_blocks(queries, reference, reference_counts):
         best = tanimoto.argmax(axis=1)
-        index[start : start + step] = best
-        similarity[start : start + step] = tanimoto[np.arange(len(block)), best]
+        index[start : start + len(best)] = best
+        similarity[start : start + len(best)] = tanimoto[np.arange(len(best)), best]
     return similarity, index

@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from biomodels import __version__
-from biomodels.cli import diagnostics, dta
+from biomodels.cli import diagnostics, dta, generate
 from biomodels.cli.bench import bench
 from biomodels.cli.common import setup_logging
 from biomodels.cli.demo import demo
@@ -60,6 +60,7 @@ app.command()(tune)
 app.command()(bench)
 app.add_typer(diagnostics.app, name="diagnostics")
 app.add_typer(dta.app, name="dta")
+app.add_typer(generate.app, name="generate")
 
 if __name__ == "__main__":
     app()

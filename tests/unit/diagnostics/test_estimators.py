@@ -45,7 +45,7 @@ TEXTS = [
 ]
 LABELS = ["psoriasis"] * 3 + ["malaria"] * 3 + ["uti"] * 3
 DIAGNOSTIC = sorted(
-    n for n in MODELS.names() if MODELS.info(n)["input"] not in ("molecule", "pair", "surrogate")
+    n for n in MODELS.names() if MODELS.info(n)["input"] not in ("molecule", "pair", "surrogate", "smiles")
 )
 # Small settings under which each model memorises its tiny set in a few seconds on one CPU thread.
 SETTINGS: dict[str, dict[str, Any]] = {

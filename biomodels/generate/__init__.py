@@ -1,0 +1,34 @@
+"""Generative chemistry: molecular language models, sampling, and the MOSES metrics.
+
+- :mod:`~biomodels.generate.tokens`: SMILES / SELFIES tokenisers and the vocabulary;
+- :mod:`~biomodels.generate.corpus`: training molecules streamed from a file;
+- :mod:`~biomodels.generate.networks`, :mod:`~biomodels.generate.models`: ``charrnn`` and ``vae``
+  behind the estimator protocol;
+- :mod:`~biomodels.generate.training` (:func:`train`), :mod:`~biomodels.generate.sampling`
+  (:func:`sample`), :mod:`~biomodels.generate.metrics` (:func:`evaluate`): the workflows behind
+  ``biomodels generate train | sample | evaluate``.
+
+The names below are imported on first use, so ``import biomodels.generate.tokens`` stays
+torch-free.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "train": "biomodels.generate.training",
+    "sample": "biomodels.generate.sampling",
+    "evaluate": "biomodels.generate.metrics",
+    "load_generator": "biomodels.generate.sampling",
+    "CharRNNModel": "biomodels.generate.models",
+    "VAEModel": "biomodels.generate.models",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'biomodels.generate' has no attribute {name!r}")

@@ -1,0 +1,229 @@
+"""Training molecules for the generative models, streamed from a file in bounded memory.
+
+:class:`SmilesCorpus` reads a molecule file (``.csv(.gz)``, ``.smi``, ...; the MOSES files have
+one ``SMILES`` column) through :func:`biomodels.io.molecules.iter_raw_chunks`, or takes a list of
+SMILES. :meth:`SmilesCorpus.scan` reads it once: it parses every row with RDKit, tokenises it and
+counts the invalid rows by reason (the run's ``metrics.json`` reports them, nothing is fatal),
+and collects the tokens of the vocabulary. Each epoch then streams the file again
+(:meth:`SmilesCorpus.batches`), skipping the rows the scan found invalid, shuffling within a
+bounded buffer (``shuffle_buffer`` rows), and yields padded id tensors (``B x L``).
+
+Rows ``row % VAL_EVERY == 0`` (at most ``VAL_ROWS`` of them) are held out for validation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from biomodels.generate.tokens import Representation, TokenError, Vocabulary
+from biomodels.io.molecules import MoleculeParser, RawRecord, iter_raw_chunks
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["VAL_EVERY", "VAL_ROWS", "CorpusScan", "SmilesCorpus", "pad_batch"]
+
+VAL_EVERY = 100
+"""Every ``VAL_EVERY``-th row (row 0, 100, ...) is held out for validation ..."""
+VAL_ROWS = 5_000
+"""... up to this many rows."""
+_EXAMPLES = 20
+"""Invalid rows quoted in the scan (the rest are counted by reason)."""
+
+
+@dataclass
+class CorpusScan:
+    """What one read of the corpus found.
+
+    Attributes:
+        rows: rows read. usable: rows that parse and tokenise within ``max_length`` tokens.
+        train, val: usable rows in each partition.
+        invalid: number of unusable rows per reason. examples: the first unusable rows
+            (``row``, ``smiles``, ``reason``). skipped: their row numbers (streaming skips them).
+        tokens: the vocabulary's tokens with their counts. longest: the longest usable row's
+            token count.
+    """
+
+    rows: int = 0
+    usable: int = 0
+    train: int = 0
+    val: int = 0
+    invalid: dict[str, int] = field(default_factory=dict)
+    examples: list[dict[str, object]] = field(default_factory=list)
+    skipped: set[int] = field(default_factory=set, repr=False)
+    tokens: Counter[str] = field(default_factory=Counter, repr=False)
+    longest: int = 0
+
+    def summary(self) -> dict[str, object]:
+        """The counts for the run's ``metrics.json``."""
+        return {
+            "rows": self.rows,
+            "usable": self.usable,
+            "train": self.train,
+            "val": self.val,
+            "invalid": sum(self.invalid.values()),
+            "invalid_reasons": dict(sorted(self.invalid.items(), key=lambda kv: -kv[1])),
+            "invalid_examples": self.examples,
+            "longest_tokens": self.longest,
+        }
+
+
+def is_val_row(row: int) -> bool:
+    return row % VAL_EVERY == 0 and row // VAL_EVERY < VAL_ROWS
+
+
+def pad_batch(encoded: Sequence[Sequence[int]]) -> torch.Tensor:
+    """Padded ``B x L`` (``L`` the longest) long tensor of id lists; padding is 0."""
+    out = torch.zeros(len(encoded), max(map(len, encoded)), dtype=torch.long)
+    for i, ids in enumerate(encoded):
+        out[i, : len(ids)] = torch.as_tensor(ids)
+    return out
+
+
+class SmilesCorpus:
+    """SMILES in row order, from a file (streamed) or a list.
+
+    Args:
+        source: a molecule file, or a sequence of SMILES strings.
+        max_rows: read only the first ``max_rows`` rows.
+        smiles_col: a table's SMILES column (detected when None).
+        holdout: hold every ``VAL_EVERY``-th row out for validation (off: every row trains).
+        chunk_size: rows read at a time.
+    """
+
+    def __init__(
+        self,
+        source: str | Path | Sequence[str],
+        max_rows: int | None = None,
+        smiles_col: str | None = None,
+        holdout: bool = True,
+        chunk_size: int = 20_000,
+    ):
+        self.source = source if isinstance(source, (str, Path)) else list(source)
+        self.max_rows, self.smiles_col, self.holdout, self.chunk_size = (
+            max_rows,
+            smiles_col,
+            holdout,
+            chunk_size,
+        )
+        self.scan_: CorpusScan | None = None
+
+    @property
+    def path(self) -> str | None:
+        return None if isinstance(self.source, list) else str(self.source)
+
+    def raw_chunks(self) -> Iterator[list[RawRecord]]:
+        """The rows as raw records, ``chunk_size`` at a time, stopping after ``max_rows``."""
+        if isinstance(self.source, list):
+            items = self.source[: self.max_rows]
+            for start in range(0, len(items), self.chunk_size):
+                yield [
+                    RawRecord(start + i, None, s)
+                    for i, s in enumerate(items[start : start + self.chunk_size])
+                ]
+            return
+        left = self.max_rows
+        for chunk in iter_raw_chunks(self.source, self.smiles_col, chunk_size=self.chunk_size):
+            if left is not None:
+                chunk = chunk[:left]
+                left -= len(chunk)
+            if chunk:
+                yield chunk
+            if left == 0:
+                return
+
+    def scan(self, representation: Representation, max_length: int, progress=None) -> CorpusScan:
+        """Read every row once: parse, tokenise, count (see the module docstring).
+
+        Args:
+            max_length: rows of more tokens are unusable ("longer than max_length tokens").
+            progress: ``advance(n)`` called after each chunk of ``n`` rows.
+        """
+        scan = CorpusScan()
+        parser = MoleculeParser()
+        for chunk in self.raw_chunks():
+            for record in parser.parse_chunk(chunk):
+                reason = record.error if record.mol is None else None
+                tokens: list[str] = []
+                if reason is None:
+                    try:
+                        tokens = representation.tokenize(record.smiles)
+                    except TokenError as exc:
+                        reason = str(exc)
+                if reason is None and len(tokens) > max_length:
+                    reason = f"longer than max_length ({max_length}) tokens"
+                scan.rows += 1
+                if reason is not None:
+                    key = reason if len(scan.invalid) < 50 or reason in scan.invalid else "other reasons"
+                    scan.invalid[key] = scan.invalid.get(key, 0) + 1
+                    scan.skipped.add(record.row)
+                    if len(scan.examples) < _EXAMPLES:
+                        scan.examples.append({"row": record.row, "smiles": record.smiles, "reason": reason})
+                    continue
+                scan.usable += 1
+                scan.tokens.update(tokens)
+                scan.longest = max(scan.longest, len(tokens))
+                if self.holdout and is_val_row(record.row):
+                    scan.val += 1
+                else:
+                    scan.train += 1
+            if progress is not None:
+                progress(len(chunk))
+        if scan.invalid:
+            logger.info("%d of %d training rows are unusable: %s", len(scan.skipped), scan.rows, scan.invalid)
+        self.scan_ = scan
+        return scan
+
+    def smiles(self, part: str) -> Iterator[tuple[int, str]]:
+        """``(row, smiles)`` of the usable rows of ``part`` (``train``, ``val`` or ``all``)."""
+        skipped = self.scan_.skipped if self.scan_ is not None else set()
+        for chunk in self.raw_chunks():
+            for raw in chunk:
+                if raw.row in skipped:
+                    continue
+                held = self.holdout and is_val_row(raw.row)
+                if part == "all" or (part == "val") == held:
+                    yield raw.row, (raw.text or "").strip()
+
+    def batches(
+        self,
+        part: str,
+        representation: Representation,
+        vocabulary: Vocabulary,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        shuffle_buffer: int = 100_000,
+    ) -> Iterator[torch.Tensor]:
+        """Padded id batches (``B x L``) of ``part``; shuffled within buffers when ``rng`` is given.
+
+        Rows the vocabulary cannot encode (only possible for data the scan did not see) are
+        skipped with a count in the log.
+        """
+        buffer: list[list[int]] = []
+        failed = 0
+
+        def drain(final: bool) -> Iterator[torch.Tensor]:
+            if rng is not None:
+                rng.shuffle(buffer)
+            n = len(buffer) if final else len(buffer) // batch_size * batch_size
+            for start in range(0, n, batch_size):
+                yield pad_batch(buffer[start : start + batch_size])
+            del buffer[:n]
+
+        for _, smiles in self.smiles(part):
+            try:
+                buffer.append(vocabulary.encode(representation.tokenize(smiles)))
+            except TokenError:
+                failed += 1
+                continue
+            if len(buffer) >= shuffle_buffer:
+                yield from drain(final=False)
+        yield from drain(final=True)
+        if failed:
+            logger.warning("%d rows of %s were skipped: tokens outside the vocabulary", failed, part)

@@ -1,0 +1,160 @@
+"""``biomodels generate train``: train a generative model into a run directory, resumably.
+
+The run directory has the layout of every run (:mod:`biomodels.train.run`), so
+:func:`~biomodels.train.run.load_run` reads it, plus a checkpoint that the training rewrites
+after every epoch::
+
+    RUN/
+      config.json, environment.json, run.log
+      splits.json          which rows validate (row % 100 == 0, the first 5,000 such rows)
+      checkpoint/          model folder of the last finished epoch + optimizer.safetensors
+      model/               the final model (written when the last epoch is done)
+      metrics.json         the data counts (rows read, usable, invalid by reason), per-epoch
+                           history (loss, tokens/s, validation NLL), validation scores, seconds
+
+The training file is streamed (:class:`~biomodels.generate.corpus.SmilesCorpus`): memory is
+bounded by the shuffle buffer, not by the file. ``resume=True`` continues a killed run from its
+checkpoint (weights, optimiser moments, epoch count), with the same settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import safetensors.torch
+
+from biomodels.exceptions import CheckpointError, InputError
+from biomodels.generate.corpus import VAL_EVERY, VAL_ROWS, SmilesCorpus
+from biomodels.generate.models import GenerativeModel
+from biomodels.registry import MODELS
+from biomodels.train.estimator import Estimator, make_model
+from biomodels.train.run import staging_dir
+from biomodels.train.rundir import RunDirectory
+from biomodels.utils import atomic_path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["TrainResult", "train"]
+
+CHECKPOINT = "checkpoint"
+OPTIMIZER_FILE = "optimizer.safetensors"
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` produced: the run directory, its metrics, the fitted model."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    model: GenerativeModel
+    seconds: float
+
+
+def train(
+    data: str | Path,
+    out: str | Path,
+    model: str = "charrnn",
+    epochs: int | None = None,
+    max_rows: int | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    force: bool = False,
+    smiles_col: str | None = None,
+    progress: bool = False,
+    **params: Any,
+) -> TrainResult:
+    """Train the generative model ``model`` (``charrnn`` | ``vae``) on the SMILES of ``data``.
+
+    Args:
+        data: a molecule file (the MOSES ``train.csv.gz``: one ``SMILES`` column).
+        out: the run directory (see the module docstring).
+        epochs: passes over the data (the model's default when None); with ``resume``, a larger
+            number trains further.
+        max_rows: read only the first ``max_rows`` rows.
+        resume: continue the run in ``out`` from its last checkpoint.
+        force: replace an existing non-empty ``out`` (without ``resume``).
+        params: the model's further constructor arguments (``hidden``, ``layers``, ``lr``,
+            ``representation``...).
+
+    Raises:
+        InputError: unknown model or parameter, ``out`` not empty, no usable row in ``data``.
+        CheckpointError: ``resume`` without a readable checkpoint in ``out``.
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    if MODELS.info(model).get("input") != "smiles":
+        raise InputError(
+            None,
+            f"{model!r} is not a generative model; choose one of: {', '.join(MODELS.names(input='smiles'))}",
+        )
+    if resume:
+        estimator = _resume(out, model, epochs, progress)
+    else:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+            raise InputError(
+                out, "already exists and is not empty; choose another --out, pass --force or --resume"
+            )
+        options = {**params, "seed": seed, "progress": progress, **({"epochs": epochs} if epochs else {})}
+        estimator = make_model(model, **options)
+        estimator.check_params()
+    run = RunDirectory(out)
+    corpus = SmilesCorpus(data, max_rows=max_rows, smiles_col=smiles_col)
+    with run.log_to():
+        environment = run.record_environment()
+        config = {
+            "data": str(data),
+            "model": model,
+            "max_rows": max_rows,
+            "seed": seed,
+            "smiles_col": smiles_col,
+        }
+        run.write_json("config.json", {**config, "params": estimator.get_params()})
+        scan = corpus.scan(estimator.representation_, estimator.max_length)
+        run.write_json(
+            "splits.json",
+            {"val": f"rows with row % {VAL_EVERY} == 0, the first {VAL_ROWS}", **scan.summary()},
+        )
+
+        def checkpoint(epoch: int, fitted: GenerativeModel) -> None:
+            with staging_dir(run.file(CHECKPOINT)) as staging:
+                fitted.save(staging, versions=environment["packages"])
+                with atomic_path(staging / OPTIMIZER_FILE) as tmp:
+                    safetensors.torch.save_file(fitted.optimizer_.state_dict(), str(tmp))
+            logger.info("epoch %d checkpoint written to %s", epoch + 1, run.file(CHECKPOINT))
+
+        estimator.fit(corpus, on_epoch=checkpoint)
+        estimator.save(run.file("model"), versions=environment["packages"])
+        val = [s for _, s in corpus.smiles("val")]
+        seconds = time.perf_counter() - started
+        metrics = {
+            "val": estimator.evaluate(val) if val else {},
+            "data": scan.summary(),
+            "history": estimator.history(),
+            "seconds": seconds,
+        }
+        run.write_json("metrics.json", metrics)
+        logger.info("trained %s in %.1f s: %s", model, seconds, metrics["val"])
+    return TrainResult(out, metrics, estimator, seconds)
+
+
+def _resume(out: Path, model: str, epochs: int | None, progress: bool) -> GenerativeModel:
+    folder = out / CHECKPOINT
+    if not folder.is_dir():
+        raise CheckpointError(out, "no checkpoint/ folder to resume from (train without --resume first)")
+    estimator = Estimator.load(folder)
+    if estimator.name != model:
+        raise CheckpointError(folder, f"holds a {estimator.name} model, not {model}")
+    try:
+        state = safetensors.torch.load_file(str(folder / OPTIMIZER_FILE))
+        estimator.resume_training(state)
+    except Exception as exc:  # safetensors' own error types, or a state of another model
+        raise CheckpointError(
+            folder / OPTIMIZER_FILE, f"unreadable optimizer state ({' '.join(str(exc).split())})"
+        ) from None
+    estimator.set_params(progress=progress, **({"epochs": epochs} if epochs else {}))
+    logger.info("resuming %s after epoch %d of %d", model, estimator.epochs_done_, estimator.epochs)
+    return estimator
