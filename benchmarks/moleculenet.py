@@ -234,6 +234,7 @@ def run_accuracy(
     datasets = [name for name in args.datasets.split(",") if name]
     datasets += [FULL] if args.full and FULL not in datasets else []
     datasets += [add_dataset(path) for path in args.dataset_file]
+    datasets = list(dict.fromkeys(datasets))  # a --dataset-file also named in --datasets runs once
     for variant in args.variants.split(","):
         ours_params, chemprop_variant_args = VARIANTS[variant]
         params: dict[str, Any] = {**ours_params, **args.params}
