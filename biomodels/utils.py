@@ -41,6 +41,29 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def lazy_exports(
+    package: str, exports: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``(__getattr__, __dir__)`` for a package whose public names (``exports``: name -> module)
+    are imported on first use (PEP 562), so that importing one light submodule does not import
+    its heavy siblings (pandas, torch, matplotlib).
+
+    Usage, in the package's ``__init__.py``: ``__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)``.
+    """
+    import importlib
+    import sys
+
+    def __getattr__(name: str) -> Any:
+        if name in exports:
+            return getattr(importlib.import_module(exports[name]), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[package]), *exports})
+
+    return __getattr__, __dir__
+
+
 def _process_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -22,13 +22,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from rdkit import Chem
 
 from biomodels.chem.similarity import RADIUS, SIZE, nearest_neighbours, packed_fingerprints, popcounts
+
+if TYPE_CHECKING:  # pandas is imported where frames are built: screening workers that only
+    import pandas as pd  # parse (a cascade's surrogate pass) never pay for it
 
 __all__ = [
     "DEFAULT_MIN_SIMILARITY",
@@ -93,6 +95,8 @@ class ApplicabilityDomain:
         """The domain of the training molecules whose packed fingerprints (radius 2, 2,048 bits:
         :func:`~biomodels.chem.similarity.packed_fingerprints`) are ``fingerprints`` (``labels``:
         regression targets' values, NaN for missing, whose observed range is kept)."""
+        import pandas as pd
+
         ids = ids if ids is not None else [None] * len(smiles)
         names = [str(s) if i is None or pd.isna(i) else str(i) for i, s in zip(ids, smiles, strict=True)]
         ranges = {}
@@ -126,6 +130,8 @@ class ApplicabilityDomain:
         """:data:`DOMAIN_COLUMNS` of ``n`` rows, of which ``rows`` were placed by :meth:`nearest`
         (``similarity``, ``index``); the others get NaN, None and NA. ``min_similarity``: the
         threshold of ``in_domain`` (default: :attr:`min_similarity`)."""
+        import pandas as pd
+
         threshold = self.min_similarity if min_similarity is None else min_similarity
         values = np.full(n, np.nan, np.float32)
         values[rows] = similarity
@@ -138,6 +144,8 @@ class ApplicabilityDomain:
     def in_range(self, target: str, values: np.ndarray) -> pd.arrays.BooleanArray:
         """Whether each prediction of ``target`` lies within its training labels (NA for NaN and
         for a target without a recorded range)."""
+        import pandas as pd
+
         flags = pd.array([pd.NA] * len(values), dtype="boolean")
         if target in self.label_range:
             low, high = self.label_range[target]

@@ -14,8 +14,7 @@ torch-free.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from biomodels.utils import lazy_exports
 
 _EXPORTS = {
     "train": "biomodels.generate.training",
@@ -28,7 +27,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'biomodels.generate' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

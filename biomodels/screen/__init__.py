@@ -10,8 +10,7 @@ The names below are imported on first use, so that :mod:`biomodels.screen.option
 names and defaults the command line shows) loads without RDKit, pandas or torch.
 """
 
-from importlib import import_module
-from typing import Any
+from biomodels.utils import lazy_exports
 
 _EXPORTS = {
     "ACQUISITIONS": "biomodels.screen.options",
@@ -30,11 +29,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'biomodels.screen' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -41,7 +41,7 @@ from scipy.special import ndtr
 
 from biomodels.exceptions import InputError
 from biomodels.io.molecules import RawRecord, iter_raw_chunks
-from biomodels.screen.counts import FEATURES, SCORE, SurrogateJob
+from biomodels.screen.counts import FEATURES, SCORE, SurrogateJob, scores_frame
 from biomodels.screen.engine import ScreenConfig, ScreenJob
 from biomodels.screen.ranking import RankingConfig, rank_scores
 from biomodels.screen.resume import PartStore
@@ -338,15 +338,18 @@ def _phase_scores(library, config, surrogate, store, executor, window, progress)
 def _local_map(job: SurrogateJob, items, workers: int):
     """``job`` over ``items`` in input order, in this process when ``workers == 1``, else in
     worker processes: RDKit's parse holds the GIL, so threads would not run it in parallel.
-    They are spawned, not forked, and import no model and no torch (:mod:`~biomodels.screen.counts`),
-    so each adds RDKit and pandas (about 150 MB), not a copy of this process's pages."""
+    They are spawned, not forked, and import no model, no torch and no pandas
+    (:mod:`~biomodels.screen.counts`), so each adds RDKit and numpy (about 70 MB), not a copy of
+    this process's pages."""
     workers = workers or os.cpu_count() or 1
-    score = functools.partial(job, [])
+    score = functools.partial(job.columns, [])
     if workers == 1:
-        yield from map(score, items)
+        results = map(score, items)
+        yield from ((index, scores_frame(columns)) for index, columns in results)
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from ordered_map(score, items, pool, 2 * workers)
+        for index, columns in ordered_map(score, items, pool, 2 * workers):
+            yield index, scores_frame(columns)
 
 
 # ----------------------------------------------------------------------------- phase 4

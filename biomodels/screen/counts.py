@@ -3,7 +3,8 @@
 The cascade's surrogate (:class:`~biomodels.screen.surrogate.SurrogateRidge`) is linear in these
 features, so scoring a chunk needs only the coefficients: :class:`LinearScorer`. This module
 imports neither torch nor the model code, so that the worker processes of a cascade's surrogate
-pass (:class:`SurrogateJob`) stay small (RDKit, numpy and pandas only).
+pass (:class:`SurrogateJob`) stay small: RDKit and numpy only (pandas, about 90 MB of each
+worker's memory, is imported where the columns become a frame, in the parent process).
 
 Features, ``log1p`` of the counts:
 
@@ -16,14 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from biomodels.io.molecules import MoleculeParser, RawRecord
-from biomodels.io.ranges import LibraryRange, read_range
 from biomodels.types import MoleculeRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from biomodels.io.ranges import LibraryRange
 
 FEATURES = ("ngrams", "morgan")
 """The surrogate's feature kinds (see the module docstring)."""
@@ -136,16 +140,35 @@ class SurrogateJob:
     def __call__(
         self, models: Sequence[Any], item: tuple[int, list[RawRecord] | LibraryRange]
     ) -> tuple[int, pd.DataFrame]:
+        index, columns = self.columns(models, item)
+        return index, scores_frame(columns)
+
+    def columns(
+        self, models: Sequence[Any], item: tuple[int, list[RawRecord] | LibraryRange]
+    ) -> tuple[int, dict[str, Any]]:
+        """The chunk's columns as arrays and lists (what a local worker returns, pandas-free)."""
         index, chunk = item
-        raws = read_range(chunk) if isinstance(chunk, LibraryRange) else chunk
+        if isinstance(chunk, list):
+            raws = chunk
+        else:  # a file range, on a Dask worker: reading it needs pandas and pyarrow there
+            from biomodels.io.ranges import read_range
+
+            raws = read_range(chunk)
         records = self.parser.parse_chunk(raws)
-        frame = pd.DataFrame(
-            {
-                "row": np.fromiter((r.row for r in records), np.int64, len(records)),
-                "id": pd.Series([r.id for r in records], dtype=object),
-                "smiles": pd.Series([r.smiles for r in records], dtype=object),
-                SCORE: self.scorer.score_records(records),
-                "error": pd.Series([r.error for r in records], dtype=object),
-            }
-        )
-        return index, frame
+        return index, {
+            "row": np.fromiter((r.row for r in records), np.int64, len(records)),
+            "id": [r.id for r in records],
+            "smiles": [r.smiles for r in records],
+            SCORE: self.scorer.score_records(records),
+            "error": [r.error for r in records],
+        }
+
+
+def scores_frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """:meth:`SurrogateJob.columns` as a frame: ``row, id, smiles, surrogate_score, error``."""
+    import pandas as pd
+
+    text = {name: pd.Series(columns[name], dtype=object) for name in ("id", "smiles", "error")}
+    return pd.DataFrame({"row": columns["row"], **text, SCORE: columns[SCORE]})[
+        ["row", "id", "smiles", SCORE, "error"]
+    ]
