@@ -189,9 +189,11 @@ def run_cascade(
         sample_store = _sub_store(store, "sample")
         _phase_sample(models, library, config, cascade, sample_store, executor, window)
         sample = _read_parts(sample_store)
+        _return_freed_memory()  # each phase's peak stays its own, not the sum of the phases'
         quality, surrogate = _phase_surrogate(
             models, library, config, ranking, rank_columns, cascade, sample, store
         )
+        _return_freed_memory()
         scores_store = _sub_store(store, "scores")
         _phase_scores(library, config, surrogate, scores_store, executor, window, progress)
         written = _phase_rescore(
@@ -461,6 +463,19 @@ def _batched(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord
             batch = []
     if batch:
         yield batch
+
+
+def _return_freed_memory() -> None:
+    """Collect garbage and hand the heap's free pages back to the system (glibc ``malloc_trim``;
+    elsewhere a no-op), so that memory freed by one phase does not count in the next one's peak."""
+    import ctypes
+    import gc
+    import sys
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL(None).malloc_trim(0)
 
 
 def _sub_store(store: PartStore, name: str) -> PartStore:

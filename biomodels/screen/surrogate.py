@@ -77,12 +77,15 @@ class SurrogateRidge(Estimator):
         x -= mean
         eigenvalues, vectors = np.linalg.eigh(x.T @ x)
         eigenvalues = np.clip(eigenvalues, 0.0, None)
-        z, zy = x @ vectors, vectors.T @ (x.T @ (y - y_mean))
+        z = x @ vectors
+        del x  # the peak memory of a cascade's fit: keep one n x bits array at a time
+        zy = z.T @ (y - y_mean)
+        z_squared = np.square(z, dtype=np.float32)  # for the leverages: float32 is plenty
         best = None
         for alpha in ALPHAS:
             inverse = 1.0 / (eigenvalues + alpha)
             fitted = z @ (inverse * zy)
-            leverage = (z**2) @ inverse + 1.0 / len(y)  # the intercept's share
+            leverage = z_squared @ inverse.astype(np.float32) + 1.0 / len(y)  # + the intercept's share
             loo = (y - y_mean - fitted) / (1.0 - leverage)
             rmse = float(np.sqrt(np.mean(loo**2)))
             if best is None or rmse < best[0]:
