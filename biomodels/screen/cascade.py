@@ -30,7 +30,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ class CascadeConfig:
         keep: the share of rows, ranked by the surrogate, the full model rescores (a margin
             chosen from the surrogate's measured error is added).
         holdout: the share of the sample kept from the surrogate's fit to measure it.
+        max_fit_rows: the most sample rows the surrogate is fitted on (a seeded subset beyond):
+            the fit holds them as dense ``rows x bits`` arrays, which must not grow with the library.
         top: the share of best rows whose recall is estimated (the top 1%).
         recall: the recall of that top the margin aims at; a lower estimate is warned about.
         features, bits: the surrogate's features (see :mod:`biomodels.screen.counts`).
@@ -78,6 +80,7 @@ class CascadeConfig:
     sample: float = 0.02
     keep: float = 0.05
     holdout: float = 0.25
+    max_fit_rows: int = 8000
     top: float = 0.01
     recall: float = 0.95
     features: str = "ngrams"
@@ -89,6 +92,9 @@ class CascadeConfig:
             value = getattr(self, name)
             if not 0 < value <= high:
                 raise InputError(None, f"--{name} must be in (0, {high:g}], got {value:g}")
+        rows = self.max_fit_rows
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 10:
+            raise InputError(None, f"cascade max_fit_rows must be an integer >= 10, got {rows!r}")
         for name in ("holdout", "recall"):
             if not 0 < getattr(self, name) < 1:
                 raise InputError(None, f"cascade {name} must be in (0, 1), got {getattr(self, name):g}")
@@ -243,11 +249,16 @@ def _phase_surrogate(models, library, config, ranking, rank_columns, cascade, sa
     if held.all() or not held.any():
         held = np.arange(len(rows)) % 4 == 0
     fit = ~held
+    if fit.sum() > cascade.max_fit_rows:  # bounded memory: a seeded subset of the fit rows
+        chosen = np.random.default_rng(cascade.seed).choice(
+            np.flatnonzero(fit), cascade.max_fit_rows, replace=False
+        )
+        fit = np.isin(np.arange(len(rows)), chosen)
     surrogate = SurrogateRidge(cascade.features, cascade.bits).fit(
         ([records[i] for i in np.flatnonzero(fit)], y[fit])
     )
     predicted = surrogate.predict_records([records[i] for i in np.flatnonzero(held)])
-    quality = measure(predicted, y[held], y, cascade)
+    quality = replace(measure(predicted, y[held], y, cascade), fit_rows=int(fit.sum()))
     surrogate.save(folder)
     write_json(store.folder / QUALITY, asdict(quality))
     logger.info(

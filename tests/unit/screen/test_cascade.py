@@ -160,3 +160,13 @@ def test_bad_cascade_options_are_one_line_errors(run_a, lib, tmp_path, flags, me
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0]
     assert not out.exists() and not parts_dir(out).exists()
+
+
+def test_the_fit_uses_at_most_max_fit_rows_of_the_sample(run_a, lib, tmp_path):
+    capped = CascadeConfig(sample=0.5, keep=0.2, bits=256, max_fit_rows=40)
+    summary = screen([run_a], lib, tmp_path / "capped.parquet", CONFIG, RANKING, cascade=capped)
+    quality = summary.cascade
+    assert quality["fit_rows"] == 40 < quality["sample_rows"] - quality["holdout_rows"]
+    assert pd.read_parquet(tmp_path / "capped.parquet")["row"].tolist() == list(range(600))
+    with pytest.raises(InputError, match="max_fit_rows"):
+        CascadeConfig(max_fit_rows=5)
