@@ -35,6 +35,8 @@ def train(
     layers: int = typer.Option(None, help="Recurrent layers (2)."),
     batch_size: int = typer.Option(None, help="Molecules per batch (64)."),
     lr: float = typer.Option(None, help="Adam learning rate (2e-3)."),
+    lr_end: float = typer.Option(None, help="Cosine-decay the learning rate to this by the end (constant)."),
+    dropout: float = typer.Option(None, help="Dropout between recurrent layers (charrnn 0.2, vae 0)."),
     latent: int = typer.Option(None, help="vae: latent size (64)."),
     device: str = typer.Option(None, help="cpu | cuda | auto (cpu)."),
     resume: bool = typer.Option(False, help="Continue the run in --out from its last epoch checkpoint."),
@@ -50,6 +52,8 @@ def train(
         "layers": layers,
         "batch_size": batch_size,
         "lr": lr,
+        "lr_end": lr_end,
+        "dropout": dropout,
         "latent": latent,
         "device": device,
     }

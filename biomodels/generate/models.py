@@ -101,6 +101,8 @@ class GenerativeModel(Estimator):
     def check_params(self) -> None:
         super().check_params()
         REPRESENTATIONS.get(self.representation)  # an unknown name lists the valid ones
+        if self.lr_end is not None and not 0 < self.lr_end <= self.lr:
+            raise InputError(None, f"{self.name}: lr_end must be in (0, lr={self.lr}], got {self.lr_end!r}")
 
     def history(self) -> list[dict[str, Any]]:
         return [list(getattr(self, "history_", []))] if self.is_fitted else []
@@ -161,6 +163,7 @@ class GenerativeModel(Estimator):
                 ids = ids.to(device)
                 done = (epoch * steps_per_epoch + step) / (self.epochs * steps_per_epoch)
                 loss, parts = self._batch_loss(ids, done)
+                self.optimizer_.lr = self._learning_rate(done)
                 self.optimizer_.zero_grad()
                 loss.backward()
                 nn.utils.clip_grad_norm_(self.network_.parameters(), _CLIP)
@@ -183,6 +186,13 @@ class GenerativeModel(Estimator):
             record["val_nll_per_token"] = scores["nll_per_token"]
         logger.info("epoch %d: %s", epoch + 1, {k: round(v, 4) for k, v in record.items()})
         return record
+
+    def _learning_rate(self, done: float) -> float:
+        """``lr`` at the start, cosine-decayed to ``lr_end`` at the end of training (constant
+        when ``lr_end`` is None): a prior's last steps at a small rate give likelier samples."""
+        if self.lr_end is None:
+            return self.lr
+        return self.lr_end + 0.5 * (self.lr - self.lr_end) * (1 + math.cos(math.pi * min(done, 1.0)))
 
     def _device(self) -> torch.device:
         return resolve_device(self.device)
@@ -310,6 +320,8 @@ class CharRNNModel(GenerativeModel):
         representation: ``smiles`` | ``selfies`` (see :data:`~biomodels.generate.tokens.REPRESENTATIONS`).
         embedding, hidden, layers, dropout: the network (MOSES: 768 x 3 layers, dropout 0.2).
         epochs, batch_size, lr: training (Adam, gradients clipped at norm 5).
+        lr_end: the learning rate at the end of training, reached by cosine decay from ``lr``
+            (None: ``lr`` throughout).
         max_length: the longest molecule in tokens (longer training rows are counted invalid;
             sampling stops there).
         seed: weights, shuffling, dropout. device: ``cpu`` | ``cuda`` | ``auto``.
@@ -326,6 +338,7 @@ class CharRNNModel(GenerativeModel):
         epochs: int = 10,
         batch_size: int = 64,
         lr: float = 2e-3,
+        lr_end: float | None = None,
         max_length: int = 100,
         seed: int = 0,
         device: str = "cpu",
@@ -338,6 +351,7 @@ class CharRNNModel(GenerativeModel):
             layers,
         )
         self.dropout, self.epochs, self.batch_size, self.lr = dropout, epochs, batch_size, lr
+        self.lr_end = lr_end
         self.max_length, self.seed, self.device, self.progress = max_length, seed, device, progress
 
     def _new_network(self) -> nn.Module:
@@ -371,6 +385,7 @@ class VAEModel(GenerativeModel):
         epochs: int = 10,
         batch_size: int = 64,
         lr: float = 2e-3,
+        lr_end: float | None = None,
         max_length: int = 100,
         seed: int = 0,
         device: str = "cpu",
@@ -384,8 +399,9 @@ class VAEModel(GenerativeModel):
             epochs,
             batch_size,
         )
-        self.lr, self.max_length, self.seed, self.device, self.progress = (
+        self.lr, self.lr_end, self.max_length, self.seed, self.device, self.progress = (
             lr,
+            lr_end,
             max_length,
             seed,
             device,
