@@ -4,8 +4,9 @@ A DeepDTA directory (as DeepDTA and GraphDTA ship Davis and KIBA) holds::
 
     ligands_can.txt     JSON object: compound id -> SMILES (its order is the matrix's rows)
     proteins.txt        JSON object: protein name -> sequence (the matrix's columns)
-    <matrix>.txt        the one other .txt file: ligands x proteins affinities, whitespace- or
-                        tab-separated, ``nan`` where not measured
+    <matrix>.txt        the one other .txt file (``ligands_iso.txt`` and similarity matrices,
+                        ``*sim*.txt``, are ignored): ligands x proteins affinities, whitespace-
+                        or tab-separated, ``nan`` where not measured
     folds/train_fold_setting1.txt, folds/test_fold_setting1.txt
                         JSON lists of flat indices into the measured entries, in row-major
                         order (DeepDTA's ``np.where(~np.isnan(Y))``): setting 1
@@ -345,7 +346,14 @@ def _read_json_map(path: Path, what: str) -> dict[str, str]:
 
 
 def _matrix_file(directory: Path) -> Path:
-    found = sorted(p for p in directory.glob("*.txt") if p.name not in (LIGANDS_FILE, PROTEINS_FILE))
+    """The affinity matrix: the one ``.txt`` that is not a ligand or protein list
+    (``ligands_*.txt``, ``proteins.txt``) or a similarity matrix (a name holding ``sim``), the
+    files DeepDTA's own Davis and KIBA directories hold besides it."""
+    found = sorted(
+        p
+        for p in directory.glob("*.txt")
+        if not p.name.startswith("ligands_") and p.name != PROTEINS_FILE and "sim" not in p.name.lower()
+    )
     if len(found) != 1:
         listed = ", ".join(p.name for p in found) or "none"
         raise InputError(

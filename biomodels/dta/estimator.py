@@ -20,6 +20,7 @@ computed once per data set, a batch gathers its distinct rows, and the pairs ind
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,16 +30,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
+from rdkit import Chem
 
-from biomodels.data.graphs import collate_graphs
 from biomodels.data.splits import SPLITTERS, Split, load_split_file
 from biomodels.dta.data import AffinityData, load_affinity_data, sequence_error
 from biomodels.dta.targets import Target, read_targets
 from biomodels.exceptions import InputError
-from biomodels.featurize.graph import GraphArrays, featurize_graphs
 from biomodels.io.molecules import MoleculeParser, records_from
 from biomodels.models.affinity import AffinityConfig, AffinityModel, PairBatch
 from biomodels.nn import PROTEIN_ENCODERS
+from biomodels.nn.ligand import ligand_encoder_type
 from biomodels.train.estimator import Estimator, TrainingData
 from biomodels.train.metrics import affinity_metrics
 from biomodels.train.trainer import Trainer, TrainerConfig, seed_everything
@@ -63,25 +64,28 @@ class AffinityEstimator(Estimator):
 
     Args:
         ligand_encoder, hidden, depth, readout: the compound side (see
-            :class:`~biomodels.models.affinity.AffinityConfig`).
+            :class:`~biomodels.models.affinity.AffinityConfig`): ``morgan`` (default: an MLP on
+            Morgan count fingerprints) or a graph encoder (``gin``, ``dmpnn``).
         protein_encoder: :data:`~biomodels.nn.PROTEIN_ENCODERS` key: ``kmer`` (default: an MLP
-            on cached k-mer frequencies, 6 to 17 s per Davis epoch on two shared CPU cores) or
-            ``cnn`` (DeepDTA's convolutions, about 30 times slower per batch on that CPU);
-            ``protein_options`` its keyword arguments; ``max_length``: residues kept per
-            protein by ``cnn`` (DeepDTA: 1000).
+            on cached k-mer frequencies) or ``cnn`` (DeepDTA's convolutions, about 30 times
+            slower per batch on a CPU); ``protein_options`` its keyword arguments;
+            ``max_length``: residues kept per protein by ``cnn`` (DeepDTA: 1000).
         ffn_hidden, ffn_layers, dropout: the interaction head.
+        identities: learn an identity vector for every compound and protein of the training
+            pairs (see :class:`~biomodels.models.affinity.AffinityModel`).
+        ensemble: networks trained with seeds ``seed, seed + 1, ...``; predictions are their mean.
         epochs, batch_size, lr, patience: optimisation (Adam, warm-up then decay to lr / 10;
-            the epoch with the lowest validation MSE is kept; ``patience`` stops early).
+            each network keeps its epoch of lowest validation MSE; ``patience`` stops early).
         seed: seeds the weights and the batch order. device: ``auto``, ``cpu`` or ``cuda``.
         progress: a bar over epochs.
     """
 
     input_kind: ClassVar[str] = "pair"
     _positive: ClassVar[tuple[str, ...]] = (
-        "hidden", "depth", "max_length", "ffn_hidden", "epochs", "batch_size", "lr",
+        "hidden", "depth", "max_length", "ffn_hidden", "ensemble", "epochs", "batch_size", "lr",
     )  # fmt: skip
 
-    ligand_encoder: str = "gin"
+    ligand_encoder: str = "morgan"
     hidden: int = 128
     depth: int = 3
     readout: str = "sum"
@@ -91,9 +95,11 @@ class AffinityEstimator(Estimator):
     ffn_hidden: int = 512
     ffn_layers: int = 2
     dropout: float = 0.1
-    epochs: int = 100
-    batch_size: int = 1024
-    lr: float = 2e-3
+    identities: bool = True
+    ensemble: int = 3
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 1e-3
     patience: int | None = None
     seed: int = 0
     device: str = "auto"
@@ -104,6 +110,10 @@ class AffinityEstimator(Estimator):
         if not 0 <= self.dropout < 1:
             raise InputError(None, f"{self.name}: dropout must be in [0, 1), got {self.dropout!r}")
         PROTEIN_ENCODERS.get(self.protein_encoder)
+        try:
+            ligand_encoder_type(self.ligand_encoder)
+        except KeyError as exc:
+            raise InputError(None, f"{self.name}: {exc.args[0]}") from None
 
     # ----------------------------------------------------------------- training
     def training_data(self, config: TrainRunConfig) -> TrainingData:
@@ -146,11 +156,15 @@ class AffinityEstimator(Estimator):
         return SPLITTERS.get(config.split)(data.pairs(), sizes=config.sizes, seed=config.seed)
 
     def fit(self, data: AffinityData, val: AffinityData | None = None) -> AffinityEstimator:
-        """Train the network on ``data``, keeping the epoch of lowest MSE on ``val``."""
+        """Train ``ensemble`` networks on ``data``, each keeping its epoch of lowest MSE on ``val``."""
         self.check_params()
         self.mean_ = float(np.mean(data.affinity))
         self.scale_ = float(np.std(data.affinity)) or 1.0
         self.units_ = data.units
+        seen_ligands = np.unique(data.ligand)
+        seen_targets = np.unique(data.target)
+        self.ligand_keys_ = _ligand_keys([data.mols[i] for i in seen_ligands]) if self.identities else []
+        self.target_keys_ = _target_keys([data.sequences[j] for j in seen_targets]) if self.identities else []
         self.config_ = AffinityConfig(
             ligand_encoder=self.ligand_encoder,
             hidden=self.hidden,
@@ -161,15 +175,10 @@ class AffinityEstimator(Estimator):
             ffn_hidden=self.ffn_hidden,
             ffn_layers=self.ffn_layers,
             dropout=self.dropout,
+            ligand_identities=len(self.ligand_keys_),
+            protein_identities=len(self.target_keys_),
         )
-        seed_everything(self.seed)
-        self.model_ = AffinityModel(self.config_)
-        rng = np.random.default_rng(self.seed)
         train_inputs = self._inputs(data)
-
-        def train_batches() -> list[PairBatch]:
-            return self._batches(train_inputs, data, rng.permutation(len(data)))
-
         has_val = val is not None and len(val) > 0
         val_batches = self._batches(self._inputs(val), val, np.arange(len(val))) if has_val else None
 
@@ -177,36 +186,61 @@ class AffinityEstimator(Estimator):
             scores = affinity_metrics(val.affinity, self._unscale(torch.cat(outputs)))
             return {"mse": scores["mse"], "ci": scores["ci"]}
 
-        config = TrainerConfig(
-            epochs=self.epochs,
-            lr=self.lr,
-            init_lr=self.lr / 10,
-            final_lr=self.lr / 10,
-            warmup_epochs=min(2.0, self.epochs / 10),
-            patience=self.patience,
-            monitor="mse" if has_val else "val_loss",
-            device=self.device,
-            seed=self.seed,
-            progress=self.progress,
-        )
-        self.history_ = Trainer(config).fit(
-            self.model_, train_batches, val_batches, None, val_metric if has_val else None
-        )
-        self.model_ = self.model_.cpu().eval()
-        if has_val:
-            logger.info("best epoch %d, val mse %.4f", self.history_.best_epoch + 1, self.history_.best_score)
+        self.models_, self.histories_ = [], []
+        for member in range(self.ensemble):
+            seed = self.seed + member
+            seed_everything(seed)
+            model = AffinityModel(self.config_)
+            rng = np.random.default_rng(seed)
+
+            def train_batches(rng: np.random.Generator = rng) -> list[PairBatch]:
+                return self._batches(train_inputs, data, rng.permutation(len(data)))
+
+            config = TrainerConfig(
+                epochs=self.epochs,
+                lr=self.lr,
+                init_lr=self.lr / 10,
+                final_lr=self.lr / 10,
+                warmup_epochs=min(2.0, self.epochs / 10),
+                patience=self.patience,
+                monitor="mse" if has_val else "val_loss",
+                device=self.device,
+                seed=seed,
+                progress=self.progress,
+            )
+            history = Trainer(config).fit(
+                model, train_batches, val_batches, None, val_metric if has_val else None
+            )
+            if has_val:
+                logger.info(
+                    "network %d/%d: best epoch %d, val mse %.4f",
+                    member + 1, self.ensemble, history.best_epoch + 1, history.best_score,
+                )  # fmt: skip
+            self.models_.append(model.cpu().eval())
+            self.histories_.append(history)
         self.fitted_ = True
         return self
 
-    def _inputs(self, data: AffinityData) -> tuple[GraphArrays, np.ndarray]:
-        """Graphs of every compound and encoder inputs of every protein of ``data``, once."""
-        encoder = PROTEIN_ENCODERS.get(self.protein_encoder)
-        return featurize_graphs(data.mols, data.smiles), encoder.featurize(data.sequences, self.max_length)
+    def _inputs(self, data: AffinityData) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+        """Once per data set: every compound's and protein's encoder inputs and identity rows."""
+        ligands = ligand_encoder_type(self.ligand_encoder).featurize(data.mols, data.smiles)
+        proteins = PROTEIN_ENCODERS.get(self.protein_encoder).featurize(data.sequences, self.max_length)
+        return ligands, proteins, self._ligand_ids(data.mols), self._target_ids(data.sequences)
+
+    def _ligand_ids(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
+        """Identity rows of compounds (0: not among the training pairs' compounds)."""
+        return _identity_rows(_ligand_keys(mols) if self.ligand_keys_ else [], self.ligand_keys_, len(mols))
+
+    def _target_ids(self, sequences: Sequence[str]) -> np.ndarray:
+        """Identity rows of proteins (0: not among the training pairs' proteins)."""
+        keys = _target_keys(sequences) if self.target_keys_ else []
+        return _identity_rows(keys, self.target_keys_, len(sequences))
 
     def _batches(
-        self, inputs: tuple[GraphArrays, np.ndarray], data: AffinityData, order: np.ndarray
+        self, inputs: tuple[Any, np.ndarray, np.ndarray, np.ndarray], data: AffinityData, order: np.ndarray
     ) -> list[PairBatch]:
-        graphs, proteins = inputs
+        ligand_inputs, proteins, ligand_ids, target_ids = inputs
+        collate_ligands = ligand_encoder_type(self.ligand_encoder).collate
         collate = PROTEIN_ENCODERS.get(self.protein_encoder).collate
         scaled = (data.affinity - self.mean_) / self.scale_
         batches = []
@@ -216,11 +250,13 @@ class AffinityEstimator(Estimator):
             targets, target_index = np.unique(data.target[idx], return_inverse=True)
             batches.append(
                 PairBatch(
-                    collate_graphs(graphs, ligands),
+                    collate_ligands(ligand_inputs, ligands),
                     collate(torch.from_numpy(proteins[targets])),
                     torch.from_numpy(ligand_index.astype(np.int64)),
                     torch.from_numpy(target_index.astype(np.int64)),
                     torch.from_numpy(scaled[idx].astype(np.float32)),
+                    torch.from_numpy(ligand_ids[ligands]),
+                    torch.from_numpy(target_ids[targets]),
                 )
             )
         return batches
@@ -229,7 +265,7 @@ class AffinityEstimator(Estimator):
         return outputs.detach().cpu().numpy().astype(np.float64) * self.scale_ + self.mean_
 
     def history(self) -> list[dict[str, Any]]:
-        return [self.history_.to_dict()] if getattr(self, "history_", None) is not None else []
+        return [h.to_dict() for h in getattr(self, "histories_", None) or []]
 
     # --------------------------------------------------------------- prediction
     @torch.no_grad()
@@ -238,10 +274,9 @@ class AffinityEstimator(Estimator):
         self._check_fitted()
         if not len(data):
             return np.zeros(0)
-        outputs = [
-            self.model_(batch) for batch in self._batches(self._inputs(data), data, np.arange(len(data)))
-        ]
-        return self._unscale(torch.cat(outputs))
+        batches = self._batches(self._inputs(data), data, np.arange(len(data)))
+        members = [torch.cat([model(batch) for batch in batches]) for model in self.models_]
+        return self._unscale(torch.stack(members).mean(dim=0))
 
     def evaluate(self, data: AffinityData) -> dict[str, Any]:
         """MSE, RMSE, CI, r_m^2, Pearson and Spearman of the predictions of ``data``'s pairs."""
@@ -271,15 +306,20 @@ class AffinityEstimator(Estimator):
 
     @torch.no_grad()
     def embed_targets(self, targets: Sequence[Target]) -> torch.Tensor:
-        """``P x d`` protein embeddings of the valid targets, in order (invalid ones skipped)."""
+        """``M x P x hidden`` protein embeddings of the valid targets, in order (invalid ones
+        skipped), by each of the ``M`` networks."""
         self._check_fitted()
         sequences = [t.sequence for t in targets if t.ok]
         encoder = PROTEIN_ENCODERS.get(self.protein_encoder)
-        blocks = [torch.zeros(0, self.model_.protein.out_dim)]
+        ids = torch.from_numpy(self._target_ids(sequences))
+        blocks = [torch.zeros(len(self.models_), 0, self.config_.hidden)]
         for start in range(0, len(sequences), _EMBED_CHUNK):
-            inputs = encoder.featurize(sequences[start : start + _EMBED_CHUNK], self.max_length)
-            blocks.append(self.model_.protein(encoder.collate(torch.from_numpy(inputs))))
-        return torch.cat(blocks)
+            inputs = encoder.collate(
+                torch.from_numpy(encoder.featurize(sequences[start : start + _EMBED_CHUNK], self.max_length))
+            )
+            rows = ids[start : start + _EMBED_CHUNK]
+            blocks.append(torch.stack([model.embed_proteins(inputs, rows) for model in self.models_]))
+        return torch.cat(blocks, dim=1)
 
     @torch.no_grad()
     def predict_grid(
@@ -324,19 +364,29 @@ class AffinityEstimator(Estimator):
         )
 
     def _score_grid(self, records: Sequence[MoleculeRecord], proteins: torch.Tensor) -> np.ndarray:
-        """``L x P`` affinities of valid ligand records against protein embeddings."""
+        """``L x P`` affinities of valid ligand records against ``M x P x hidden`` protein
+        embeddings (:meth:`embed_targets`), averaged over the networks."""
+        ligand_type = ligand_encoder_type(self.ligand_encoder)
         blocks = []
         for start in range(0, len(records), _EMBED_CHUNK):
             chunk = records[start : start + _EMBED_CHUNK]
-            graphs = featurize_graphs([r.mol for r in chunk], [r.smiles for r in chunk])
-            ligands = self.model_.embed_ligands(collate_graphs(graphs, np.arange(len(chunk))))
-            li, pj = torch.meshgrid(torch.arange(len(chunk)), torch.arange(len(proteins)), indexing="ij")
+            mols = [r.mol for r in chunk]
+            inputs = ligand_type.collate(
+                ligand_type.featurize(mols, [r.smiles for r in chunk]), np.arange(len(chunk))
+            )
+            ids = torch.from_numpy(self._ligand_ids(mols))
+            li, pj = torch.meshgrid(torch.arange(len(chunk)), torch.arange(proteins.shape[1]), indexing="ij")
             li, pj = li.reshape(-1), pj.reshape(-1)
-            scores = [
-                self.model_.score(ligands, proteins, li[s : s + _HEAD_CHUNK], pj[s : s + _HEAD_CHUNK])
-                for s in range(0, len(li), _HEAD_CHUNK)
-            ]
-            blocks.append(self._unscale(torch.cat(scores)).reshape(len(chunk), len(proteins)))
+            total = torch.zeros(len(li))
+            for model, embedded in zip(self.models_, proteins, strict=True):
+                ligands = model.embed_ligands(inputs, ids)
+                total += torch.cat(
+                    [
+                        model.score(ligands, embedded, li[s : s + _HEAD_CHUNK], pj[s : s + _HEAD_CHUNK])
+                        for s in range(0, len(li), _HEAD_CHUNK)
+                    ]
+                )
+            blocks.append(self._unscale(total / len(self.models_)).reshape(len(chunk), proteins.shape[1]))
         return np.concatenate(blocks)
 
     # ------------------------------------------------------------- persistence
@@ -346,23 +396,24 @@ class AffinityEstimator(Estimator):
             "mean": self.mean_,
             "scale": self.scale_,
             "units": self.units_,
+            "ligand_keys": self.ligand_keys_,
+            "target_keys": self.target_keys_,
         }
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.config_ = AffinityConfig.from_dict(state["config"])
         self.mean_, self.scale_, self.units_ = float(state["mean"]), float(state["scale"]), state["units"]
-        self.history_ = None
+        self.ligand_keys_, self.target_keys_ = list(state["ligand_keys"]), list(state["target_keys"])
+        self.histories_ = None
 
     def _modules(self) -> list[torch.nn.Module]:
-        return [self.model_]
+        return list(self.models_)
 
     def _build_modules(self, n: int) -> list[torch.nn.Module]:
-        if n != 1:
-            raise ValueError(f"{n} weight files for one affinity network")
-        return [AffinityModel(self.config_)]
+        return [AffinityModel(self.config_) for _ in range(n)]
 
     def _set_modules(self, modules: list[torch.nn.Module]) -> None:
-        (self.model_,) = modules
+        self.models_ = [m.eval() for m in modules]
 
 
 def as_targets(targets: Any) -> list[Target]:
@@ -381,3 +432,26 @@ def as_targets(targets: Any) -> list[Target]:
 
 def _ligand_id(record: MoleculeRecord) -> str:
     return record.id if record.id is not None else str(record.row)
+
+
+def _ligand_keys(mols: Sequence[Chem.Mol]) -> list[str]:
+    """Identity keys of compounds: a digest of the canonical SMILES."""
+    return [_digest(Chem.MolToSmiles(m)) for m in mols]
+
+
+def _target_keys(sequences: Sequence[str]) -> list[str]:
+    """Identity keys of proteins: a digest of the upper-case sequence."""
+    return [_digest(s.upper()) for s in sequences]
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _identity_rows(keys: Sequence[str], known: Sequence[str], n: int) -> np.ndarray:
+    """Row ``1 + known.index(key)`` of each key, 0 for an unknown key (``n`` zeros when there
+    are no identities)."""
+    if not known:
+        return np.zeros(n, dtype=np.int64)
+    rows = {key: i + 1 for i, key in enumerate(known)}
+    return np.array([rows.get(key, 0) for key in keys], dtype=np.int64)

@@ -17,7 +17,7 @@ LIGANDS = {"a": "CCO", "b": "c1ccccc1O", "c": "CC(=O)Nc1ccc(O)cc1", "d": "OC(=O)
 PROTEINS = {
     f"K{k}": "".join(np.random.default_rng(k).choice(list("ACDEFGHIKLMNPQRSTVWY"), 30)) for k in range(5)
 }
-TINY = ["--epochs", "2", "--hidden", "16", "--batch-size", "8"]
+TINY = ["--epochs", "2", "--hidden", "16", "--batch-size", "8", "--ensemble", "1"]
 
 
 def deepdta(folder, folds=True):

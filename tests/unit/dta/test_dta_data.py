@@ -29,6 +29,19 @@ def test_matrix_in_log_units_is_kept(tmp_path, make_deepdta):
     assert data.units == "as given" and np.allclose(data.affinity, [11.1, 12.0, 13.5, 10, 17.2])
 
 
+def test_deepdta_repository_layout_ignores_isomeric_ligands_and_similarity_matrices(deepdta_dir):
+    # DeepDTA's own data/davis and data/kiba hold these beside the affinity matrix
+    (deepdta_dir / "ligands_iso.txt").write_text((deepdta_dir / "ligands_can.txt").read_text())
+    (deepdta_dir / "kiba_target_sim.txt").write_text("1 0.5\n0.5 1\n")
+    (deepdta_dir / "drug-drug_similarities_2D.txt").write_text("1 0 0\n0 1 0\n0 0 1\n")
+    assert np.allclose(read_deepdta(deepdta_dir).affinity, [5, 9, 7, 6, 8])
+    (deepdta_dir / "second_matrix.txt").write_text("1 2\n3 4\n5 6\n")
+    with pytest.raises(
+        InputError, match="exactly one affinity matrix .* found affinity.txt, second_matrix.txt"
+    ):
+        read_deepdta(deepdta_dir)
+
+
 def test_matrix_shape_must_match_the_lists(tmp_path, make_deepdta):
     folder = make_deepdta(tmp_path / "bad", matrix="1 2 3\n4 5 6\n7 8 9\n")
     with pytest.raises(
