@@ -70,3 +70,16 @@ def make_canonical(smiles: str) -> str:
     from rdkit import Chem
 
     return Chem.CanonSmiles(smiles)
+
+
+def test_learning_rate_decays_by_cosine_to_lr_end() -> None:
+    model = make_model("charrnn", lr=1e-3, lr_end=1e-4)
+    assert model._learning_rate(0.0) == pytest.approx(1e-3)
+    assert model._learning_rate(0.5) == pytest.approx(5.5e-4)
+    assert model._learning_rate(1.0) == pytest.approx(1e-4)
+    assert make_model("charrnn", lr=1e-3)._learning_rate(0.7) == 1e-3  # constant without lr_end
+
+
+def test_lr_end_above_lr_is_one_error() -> None:
+    with pytest.raises(InputError, match=r"lr_end must be in \(0, lr=0.001\], got 0.01"):
+        make_model("charrnn", lr=1e-3, lr_end=1e-2).check_params()
