@@ -129,9 +129,9 @@ def optimize(
     objective: Path = typer.Option(
         None, help="Objective TOML (default: activity x QED x domain x no PAINS)."
     ),
-    batch_size: int = typer.Option(128, help="Molecules sampled per step."),
+    batch_size: int = typer.Option(64, help="Molecules sampled per step."),
     sigma: float = typer.Option(120.0, help="Reward scale of the augmented likelihood (REINVENT: 120)."),
-    lr: float = typer.Option(1e-4, help="The agent's Adam learning rate."),
+    lr: float = typer.Option(5e-4, help="The agent's Adam learning rate (REINVENT: 1e-4; see the README)."),
     resume: bool = typer.Option(False, help="Continue the run in --out from its checkpoint."),
     force: bool = typer.Option(False, help="Replace an existing, non-empty --out folder."),
     seed: int = typer.Option(0),

@@ -125,10 +125,10 @@ def optimize(
     seed: int = 0,
     objective: str | Path | Objective | None = None,
     resume: bool = False,
-    batch_size: int = 128,
+    batch_size: int = 64,
     sigma: float = 120.0,
-    lr: float = 1e-4,
-    checkpoint_every: int = 1,
+    lr: float = 5e-4,
+    checkpoint_every: int = 5,
     collapse_below: float = 0.25,
     max_steps: int | None = None,
     force: bool = False,
@@ -341,7 +341,7 @@ class _Loop:
         }  # fmt: skip
         self.step_rows.append(record)
         shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}
-        logger.info("step %d: %s", self.step, shown)
+        logger.debug("step %d: %s", self.step, shown)
         return record
 
     def _learn(self, ids: torch.Tensor, reward: np.ndarray, mask: np.ndarray) -> float:

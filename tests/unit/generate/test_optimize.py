@@ -83,17 +83,17 @@ def test_a_killed_run_resumes_without_repeats(prior, tmp_path, monkeypatch) -> N
     calls = {"n": 0}
     score = Objective.score
 
-    def killed_at_the_fourth_step(self, smiles):
+    def killed_at_the_seventh_step(self, smiles):
         calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt  # as a kill: after three steps' checkpoints
+        if calls["n"] == 7:
+            raise KeyboardInterrupt  # as a kill, after the checkpoint of step 5 (every 5 steps)
         return score(self, smiles)
 
-    monkeypatch.setattr(Objective, "score", killed_at_the_fourth_step)
+    monkeypatch.setattr(Objective, "score", killed_at_the_seventh_step)
     with pytest.raises(KeyboardInterrupt):
         optimize(prior=prior, budget=100, out=tmp_path / "killed", objective=build_objective(TOY), **FAST)
     monkeypatch.setattr(Objective, "score", score)
-    assert pd.read_csv(tmp_path / "killed" / "steps.csv")["step"].max() == 3
+    assert pd.read_csv(tmp_path / "killed" / "steps.csv")["step"].max() == 5
     resumed = optimize(out=tmp_path / "killed", budget=100, resume=True)
     scored = resumed.molecules[resumed.molecules["smiles"] != ""]
     assert len(scored) == 100 and scored["smiles"].is_unique
