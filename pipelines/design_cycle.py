@@ -26,6 +26,7 @@ from rdkit import Chem
 
 from biomodels.chem.filters import PASSES_ALL, apply_filters
 from biomodels.generate import optimize
+from biomodels.generate.metrics import canonical_smiles
 from biomodels.report import write_optimization_report
 from biomodels.screen.demo import train_activity_model
 from biomodels.screen.ranking import pick_diverse
@@ -65,9 +66,7 @@ def main() -> None:
     result = optimize(
         prior=args.prior, activity=activity, budget=args.budget, out=run, seed=args.seed, resume=resume
     )
-    training = {
-        Chem.CanonSmiles(s) for s in pd.read_csv(args.out / "activity" / "chembl2321810.csv")["smiles"]
-    }
+    training = set(canonical_smiles(pd.read_csv(args.out / "activity" / "chembl2321810.csv")["smiles"]))
     pool = candidates(result.molecules, training)
     picks = pick_diverse(pool.head(POOL), PICKS, seed=args.seed)
     with atomic_path(args.out / "picks.csv") as tmp:

@@ -329,8 +329,8 @@ class ActivityComponent(Component):
 
     def default_transform(self) -> dict[str, Any]:
         """A classifier's probability as it is; for a regression target a soft sigmoid (``k``
-        0.25) from the median to the 95th percentile of its training labels: 0.5 near the 75th,
-        about 0.85 at the 90th (a hit), and a gradient from where a prior's molecules start."""
+        0.25) from the median (0.05) to the 95th percentile (0.95) of its training labels, 0.5
+        halfway between them: a gradient from where a prior's molecules start up to the hits."""
         if not self.regression:
             return super().default_transform()
         low, high = np.percentile(self.training_labels(), [50, 95])

@@ -17,6 +17,7 @@ from biomodels.cli.main import app
 from biomodels.exceptions import CheckpointError, InputError
 from biomodels.generate import optimize
 from biomodels.generate.scoring import Objective, build_objective
+from biomodels.report import write_optimization_report
 from biomodels.train.run import TrainRunConfig, load_run, train_run
 
 pytestmark = pytest.mark.slow
@@ -124,6 +125,10 @@ def test_default_objective_and_cli(prior, activity, tmp_path) -> None:
     valid = molecules[molecules["smiles"].notna()]
     assert valid["domain"].between(0, 1).all() and valid["score"].between(0, 1).all()
     assert (out / "plots" / "best_so_far.png").is_file() and (out / "plots" / "unique_fraction.png").is_file()
+    picks = valid.nlargest(3, "score")
+    page = write_optimization_report(out, picks, tmp_path / "report.html", columns=["score", "smiles"])
+    html = page.read_text()
+    assert html.count("<svg") == 1 and picks["smiles"].iloc[0] in html and "auc_top10" in html
 
 
 def test_bad_input_is_one_line(prior, activity, tmp_path) -> None:
