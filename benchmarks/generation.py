@@ -168,10 +168,10 @@ def goal_directed(args: argparse.Namespace, folder: Path) -> dict[str, object]:
     )
     random = canonical[: budgets[-1]]
     random_scores = objective.score(random)["score"].to_numpy()
-    rows = {"optimize": [], "random MOSES test": []}
+    rows = {"optimize": [], "random MOSES": []}
     for name, smiles, scores in (
         ("optimize", optimized["smiles"].tolist(), optimized["score"].to_numpy()),
-        ("random MOSES test", random, random_scores),
+        ("random MOSES", random, random_scores),
     ):
         hits = _hits(smiles, args.activity, folder)
         rows[name] = [{"budget": b, **_goal_row(scores, hits, b)} for b in budgets]

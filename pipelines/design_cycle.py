@@ -64,7 +64,13 @@ def main() -> None:
     run = args.out / "optimize"
     resume = (run / "checkpoint").is_dir()  # a killed pipeline continues its optimisation
     result = optimize(
-        prior=args.prior, activity=activity, budget=args.budget, out=run, seed=args.seed, resume=resume
+        prior=args.prior,
+        activity=activity,
+        budget=args.budget,
+        out=run,
+        seed=args.seed,
+        resume=resume,
+        progress=True,
     )
     training = set(canonical_smiles(pd.read_csv(args.out / "activity" / "chembl2321810.csv")["smiles"]))
     pool = candidates(result.molecules, training)
