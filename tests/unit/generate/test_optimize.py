@@ -153,3 +153,20 @@ def test_bad_input_is_one_line(prior, activity, tmp_path) -> None:
         app, ["generate", "optimize", "--activity", str(tmp_path / "missing"), "--out", str(tmp_path / "d")]
     )
     assert result.exit_code != 0 and "run directory not found" in result.output
+
+
+def test_mode_collapse_is_warned_and_recorded(tmp_path, caplog) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text("SMILES\n" + "CCN\n" * 16)  # a prior that can only write one molecule
+    biomodels.generate.train(
+        data, tmp_path / "prior", model="charrnn", epochs=15, embedding=8, hidden=16, layers=1, dropout=0.0,
+        batch_size=8, lr=3e-2, seed=0,
+    )  # fmt: skip
+    with caplog.at_level("WARNING", logger="biomodels"):
+        result = optimize(
+            prior=tmp_path / "prior", budget=50, out=tmp_path / "run", objective=build_objective(TOY),
+            batch_size=16, max_steps=3,
+        )  # fmt: skip
+    assert "mode collapse" in caplog.text and "stopped after 3 steps" in caplog.text
+    assert result.metrics["collapse_steps"] == [1, 2, 3] and result.metrics["calls"] < 50
+    assert (result.steps["unique_fraction"] < 0.25).all()
