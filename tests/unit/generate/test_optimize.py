@@ -65,13 +65,13 @@ def activity(tmp_path_factory):
 
 def test_optimize_raises_the_mean_score_of_a_toy_objective(prior, tmp_path) -> None:
     result = optimize(
-        prior=prior, budget=300, out=tmp_path / "run", seed=0, objective=build_objective(TOY), **FAST
+        prior=prior, budget=240, out=tmp_path / "run", seed=0, objective=build_objective(TOY), **FAST
     )
     steps = result.steps
     assert steps["mean_score"].iloc[-3:].mean() > steps["mean_score"].iloc[:3].mean() + 0.1
     molecules = result.molecules
     scored = molecules[molecules["smiles"] != ""]
-    assert len(scored) == 300 and scored["smiles"].is_unique and result.metrics["calls"] == 300
+    assert len(scored) == 240 and scored["smiles"].is_unique and result.metrics["calls"] == 240
     assert (molecules.loc[molecules["smiles"] == "", "error"].notna()).all()
     assert {"step", "smiles", "score", "smarts", "d_smarts", "error"} <= set(molecules.columns)
     for name in ("config.json", "environment.json", "metrics.json", "molecules.csv", "steps.csv"):
