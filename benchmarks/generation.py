@@ -6,6 +6,9 @@ Usage::
     python benchmarks/generation.py --models charrnn --max-rows 20000 --time-budget 600 \
         --samples 10000 --max-reference 20000 --json results/generation.json
 
+    python benchmarks/generation.py --goal --activity runs/demo/run --budgets 1000,5000,10000 \
+        --json results/goal.json                                  # goal-directed, vs random MOSES
+
 ``--speed`` times CharRNN training steps (batch 64, real MOSES rows, the threads torch uses;
 ``--threads``) for a few hidden sizes and layer counts: the median tokens/s of timed steps after
 warm-up. The main run trains each model epoch by epoch (``biomodels.generate.train``, resuming)
@@ -13,6 +16,16 @@ until the next epoch would pass ``--time-budget`` seconds, samples ``--samples``
 (timed: samples/s), and prints the MOSES metrics (:func:`biomodels.generate.evaluate`) beside
 the rows MOSES published (Polykovskiy et al. 2020, Table 2: CharRNN and VAE, against the whole
 test set).
+
+``--goal`` compares, at equal scoring budgets, :func:`biomodels.generate.optimize` (the prior of
+``--prior``, default the shipped one, toward the default objective of ``--activity``) with
+scoring as many random MOSES test molecules with the same objective. One optimisation runs to
+the largest budget; a smaller budget is its first calls (the trajectory does not depend on the
+budget). Per budget: best score, mean of the top 10 and top 100, PMO's top-10 AUC, and the
+*hits* (issue 15): valid, not in the activity model's training set, predicted activity (the
+ensemble mean, re-predicted through ``biomodels predict``'s path) at or above the 90th
+percentile of the training labels, QED >= 0.5, nearest-neighbour Tanimoto (Morgan radius 2,
+2,048 bits) to the training set >= 0.4, no PAINS alert; and the hits' Murcko scaffold count.
 """
 
 from __future__ import annotations
@@ -23,13 +36,24 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
+from rdkit import Chem
 from rich.console import Console
 from rich.table import Table
 
-from biomodels.generate import evaluate, sample, train
+from biomodels.chem.domain import NN_SIMILARITY
+from biomodels.chem.filters import PASSES_ALL, apply_filters
+from biomodels.generate import evaluate, optimize, sample, train
 from biomodels.generate.corpus import SmilesCorpus
+from biomodels.generate.diversity import murcko_scaffold
+from biomodels.generate.metrics import canonical_smiles, read_smiles
+from biomodels.generate.optimize import top_k_auc, top_k_mean
+from biomodels.generate.scoring import default_objective
+from biomodels.screen.scoring import predict_file
 from biomodels.train.estimator import make_model
+from biomodels.train.run import load_run
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "moses"
 _COLUMNS = ("valid", "unique@10k", "Novelty", "IntDiv", "FCD/Test", "SNN/Test")
@@ -88,6 +112,75 @@ def distribution(args: argparse.Namespace, name: str, folder: Path) -> dict[str,
     return metrics
 
 
+def _hits(smiles: list[str], activity: Path, folder: Path) -> pd.DataFrame:
+    """Per molecule (valid canonical SMILES): ``hit`` as the module docstring defines it, and
+    its Murcko ``scaffold``; the activity is re-predicted with ``biomodels predict``'s path."""
+    run = load_run(activity)
+    target = run.model.target_names_[0]
+    labels = pd.read_csv(activity / "predictions_train.csv")[f"{target}_true"].dropna().to_numpy()
+    training = set(canonical_smiles(run.model.domain_.smiles))
+    source, scored = folder / "hit_candidates.csv", folder / "hit_predictions.csv"
+    pd.DataFrame({"smiles": smiles}).to_csv(source, index=False)
+    predict_file(activity, source, scored)
+    predicted = pd.read_csv(scored)
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    checks = apply_filters(mols, "pains,qed>=0.5")
+    hit = (
+        predicted["error"].isna().to_numpy()
+        & ~np.isin(smiles, list(training))
+        & (predicted[target].to_numpy() >= np.percentile(labels, 90))
+        & (predicted[NN_SIMILARITY].to_numpy() >= 0.4)
+        & checks[PASSES_ALL].to_numpy()
+    )
+    return pd.DataFrame({"smiles": smiles, "hit": hit, "scaffold": [murcko_scaffold(s) for s in smiles]})
+
+
+def _goal_row(scores: np.ndarray, hits: pd.DataFrame, budget: int) -> dict[str, float]:
+    called, flags = scores[:budget], hits.iloc[:budget]
+    return {
+        "calls": len(called),
+        "best": float(called.max()),
+        "top10": top_k_mean(called, 10),
+        "top100": top_k_mean(called, 100),
+        "auc_top10": top_k_auc(called, 10, budget),
+        "hits": int(flags["hit"].sum()),
+        "hit_scaffolds": int(flags.loc[flags["hit"], "scaffold"].nunique()),
+    }
+
+
+def goal_directed(args: argparse.Namespace, folder: Path) -> dict[str, object]:
+    """``optimize`` against random MOSES test molecules at each budget of ``--budgets``."""
+    budgets = sorted(int(b) for b in args.budgets.split(","))
+    objective = default_objective(args.activity)
+    run = args.out or folder / "optimize"
+    started = time.perf_counter()
+    result = optimize(
+        prior=args.prior, activity=args.activity, budget=budgets[-1], out=run, seed=args.seed,
+        resume=(run / "checkpoint").is_dir(), progress=True,
+    )  # fmt: skip
+    optimize_seconds = time.perf_counter() - started
+    optimized = result.molecules[result.molecules["smiles"].notna() & (result.molecules["smiles"] != "")]
+    rng = np.random.default_rng(args.seed)
+    test = read_smiles(DATA / "test.csv.gz")
+    order = rng.permutation(len(test))
+    canonical = list(
+        dict.fromkeys(s for s in canonical_smiles(test[i] for i in order[: 2 * budgets[-1]]) if s)
+    )
+    random = canonical[: budgets[-1]]
+    random_scores = objective.score(random)["score"].to_numpy()
+    rows = {"optimize": [], "random MOSES": []}
+    for name, smiles, scores in (
+        ("optimize", optimized["smiles"].tolist(), optimized["score"].to_numpy()),
+        ("random MOSES", random, random_scores),
+    ):
+        hits = _hits(smiles, args.activity, folder)
+        rows[name] = [{"budget": b, **_goal_row(scores, hits, b)} for b in budgets]
+    return {
+        "prior": str(args.prior or "shipped"), "activity": str(args.activity), "seed": args.seed,
+        "optimize_seconds": optimize_seconds, "optimize_metrics": result.metrics, "rows": rows,
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--speed", action="store_true", help="Only measure CharRNN training tokens/s.")
@@ -101,9 +194,39 @@ def main() -> None:
     parser.add_argument("--max-reference", type=int, default=None, help="First N test molecules.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--goal", action="store_true", help="Goal-directed: optimize vs random MOSES test.")
+    parser.add_argument("--activity", type=Path, default=None, help="--goal: the activity run directory.")
+    parser.add_argument("--prior", type=Path, default=None, help="--goal: a charrnn run (the shipped prior).")
+    parser.add_argument("--budgets", default="1000,5000,10000", help="--goal: scoring budgets.")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="--goal: keep the optimize run here (resumes)."
+    )
     args = parser.parse_args()
     console = Console()
-    if args.speed:
+    if args.goal:
+        torch.set_num_threads(args.threads)
+        with tempfile.TemporaryDirectory() as folder:
+            result = goal_directed(args, Path(folder))
+        table = Table(title=f"Goal-directed, default objective of {args.activity} (prior: {result['prior']})")
+        for column in (
+            "method",
+            "budget",
+            "best",
+            "top-10",
+            "top-100",
+            "top-10 AUC",
+            "hits",
+            "hit scaffolds",
+        ):
+            table.add_column(column, justify="right")
+        for name, rows in result["rows"].items():
+            for r in rows:
+                table.add_row(
+                    name, f"{r['budget']:,}", f"{r['best']:.3f}", f"{r['top10']:.3f}", f"{r['top100']:.3f}",
+                    f"{r['auc_top10']:.3f}", str(r["hits"]), str(r["hit_scaffolds"]),
+                )  # fmt: skip
+        console.print(table)
+    elif args.speed:
         rows = speed(args.threads, args.steps)
         table = Table(title=f"CharRNN training speed ({args.threads} threads, batch 64, MOSES rows)")
         for column in ("hidden", "layers", "parameters", "tokens/s"):

@@ -117,3 +117,41 @@ def evaluate(
     )
     for name, value in metrics.items():
         console.print(f"{name:>12}  {value:.4f}" if isinstance(value, float) else f"{name:>12}  {value}")
+
+
+@app.command()
+@friendly_errors
+def optimize(
+    prior: Path = typer.Option(None, help="A charrnn run of `generate train` (default: the shipped prior)."),
+    activity: Path = typer.Option(None, help="Activity model: a run directory of `biomodels train`."),
+    budget: int = typer.Option(5_000, help="Scoring calls: distinct molecules scored (repeats are free)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory to create (or resume)."),
+    objective: Path = typer.Option(
+        None, help="Objective TOML (default: activity x QED x domain x no PAINS)."
+    ),
+    batch_size: int = typer.Option(64, help="Molecules sampled per step."),
+    sigma: float = typer.Option(120.0, help="Reward scale of the augmented likelihood (REINVENT: 120)."),
+    lr: float = typer.Option(5e-4, help="The agent's Adam learning rate (REINVENT: 1e-4; see the README)."),
+    resume: bool = typer.Option(False, help="Continue the run in --out from its checkpoint."),
+    force: bool = typer.Option(False, help="Replace an existing, non-empty --out folder."),
+    seed: int = typer.Option(0),
+) -> None:
+    """REINVENT-style optimisation of the prior toward an activity model, within its domain."""
+    from biomodels.generate.optimize import optimize as optimize_prior
+    from biomodels.report import report_optimization
+
+    result = optimize_prior(
+        prior=prior, activity=activity, budget=budget, out=out, seed=seed, objective=objective, resume=resume,
+        batch_size=batch_size, sigma=sigma, lr=lr, force=force, progress=True,
+    )  # fmt: skip
+    plots = report_optimization(out)
+    m = result.metrics
+    console.print(
+        f"{m['calls']} molecules scored in {m['steps']} steps ({m['seconds']:.0f} s): "
+        f"best {m['best_score']:.3f}, top-10 mean {m['top10_mean']:.3f}, "
+        f"top-100 mean {m['top100_mean']:.3f}, top-10 AUC {m['auc_top10']:.3f}"
+    )
+    best = result.molecules[result.molecules["error"].isna()].nlargest(5, "score")
+    columns = [c for c in ("score", "activity", "qed", "domain", "smiles") if c in best.columns]
+    console.print(best[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"), soft_wrap=True)
+    console.print(f"-> {out / 'molecules.csv'}, {', '.join(str(p) for p in plots)}", soft_wrap=True)

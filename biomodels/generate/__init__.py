@@ -5,8 +5,10 @@
 - :mod:`~biomodels.generate.networks`, :mod:`~biomodels.generate.models`: ``charrnn`` and ``vae``
   behind the estimator protocol;
 - :mod:`~biomodels.generate.training` (:func:`train`), :mod:`~biomodels.generate.sampling`
-  (:func:`sample`), :mod:`~biomodels.generate.metrics` (:func:`evaluate`): the workflows behind
-  ``biomodels generate train | sample | evaluate``.
+  (:func:`sample`), :mod:`~biomodels.generate.metrics` (:func:`evaluate`),
+  :mod:`~biomodels.generate.optimize` (:func:`optimize`, scoring in
+  :mod:`~biomodels.generate.scoring` and :mod:`~biomodels.generate.diversity`): the workflows
+  behind ``biomodels generate train | sample | evaluate | optimize``.
 
 The names below are imported on first use, so ``import biomodels.generate.tokens`` stays
 torch-free.
@@ -21,6 +23,9 @@ _EXPORTS = {
     "sample": "biomodels.generate.sampling",
     "evaluate": "biomodels.generate.metrics",
     "load_generator": "biomodels.generate.sampling",
+    "optimize": "biomodels.generate.optimize",
+    "load_objective": "biomodels.generate.scoring",
+    "Objective": "biomodels.generate.scoring",
     "CharRNNModel": "biomodels.generate.models",
     "VAEModel": "biomodels.generate.models",
 }

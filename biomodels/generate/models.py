@@ -45,7 +45,7 @@ from biomodels.train.trainer import resolve_device
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SAMPLE_COLUMNS", "CharRNNModel", "GenerativeModel", "VAEModel", "molecules_of"]
+__all__ = ["SAMPLE_COLUMNS", "CharRNNModel", "GenerativeModel", "RowProgress", "VAEModel", "molecules_of"]
 
 SAMPLE_COLUMNS = ("smiles", "raw", "valid", "error")
 EpochHook = Callable[[int, "GenerativeModel"], None]
@@ -157,7 +157,7 @@ class GenerativeModel(Estimator):
         totals: dict[str, float] = {}
         tokens = seen = 0
         started = time.perf_counter()
-        with _RowProgress(f"epoch {epoch + 1}/{self.epochs}", rows, self.progress) as progress:
+        with RowProgress(f"epoch {epoch + 1}/{self.epochs}", rows, self.progress) as progress:
             batches = corpus.batches("train", self.representation_, self.vocabulary_, self.batch_size, rng)
             for step, ids in enumerate(batches):
                 ids = ids.to(device)
@@ -260,14 +260,26 @@ class GenerativeModel(Estimator):
         frames = []
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
-            frames.append(
-                self._decode(self._generate(self._start(size, generator), size, temperature, generator))
-            )
+            frames.append(self.sample_tokens(size, generator, temperature)[1])
             if progress is not None:
                 progress(size)
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in SAMPLE_COLUMNS})
         return pd.concat(frames, ignore_index=True)
+
+    def sample_tokens(
+        self, n: int, generator: torch.Generator, temperature: float = 1.0
+    ) -> tuple[torch.Tensor, pd.DataFrame]:
+        """``n`` generated sequences and their molecules.
+
+        Returns:
+            ``(ids, table)``: ``n x (T + 1)`` ids starting with ``<bos>`` (padded after each
+            ``<eos>``: the input of the network's ``nll``, so the likelihood of what was
+            sampled can be differentiated), and :data:`SAMPLE_COLUMNS`, one row per sequence.
+        """
+        ids = self._generate(self._start(n, generator), n, temperature, generator)
+        bos = torch.full((n, 1), self.vocabulary_.bos, dtype=ids.dtype, device=ids.device)
+        return torch.cat([bos, ids], dim=1), self._decode(ids)
 
     def _generate(
         self, state: Any, size: int, temperature: float, generator: torch.Generator
@@ -454,7 +466,7 @@ class VAEModel(GenerativeModel):
         return table
 
 
-class _RowProgress:
+class RowProgress:
     """A rich progress bar over an epoch's molecules; does nothing when disabled."""
 
     def __init__(self, label: str, total: int, enabled: bool):
@@ -468,7 +480,7 @@ class _RowProgress:
             )  # fmt: skip
             self._task = self._bar.add_task(label, total=total, status="")
 
-    def __enter__(self) -> _RowProgress:
+    def __enter__(self) -> RowProgress:
         if self._bar is not None:
             self._bar.start()
         return self

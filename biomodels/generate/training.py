@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import safetensors.torch
+import torch
 
 from biomodels.exceptions import CheckpointError, InputError
 from biomodels.generate.corpus import VAL_EVERY, VAL_ROWS, SmilesCorpus
@@ -34,11 +35,11 @@ from biomodels.registry import MODELS
 from biomodels.train.estimator import Estimator, make_model
 from biomodels.train.run import staging_dir
 from biomodels.train.rundir import RunDirectory
-from biomodels.utils import atomic_path
+from biomodels.utils import atomic_path, write_json
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "read_checkpoint", "read_tensors", "train", "write_checkpoint"]
 
 CHECKPOINT = "checkpoint"
 OPTIMIZER_FILE = "optimizer.safetensors"
@@ -120,10 +121,8 @@ def train(
         )
 
         def checkpoint(epoch: int, fitted: GenerativeModel) -> None:
-            with staging_dir(run.file(CHECKPOINT)) as staging:
-                fitted.save(staging, versions=environment["packages"])
-                with atomic_path(staging / OPTIMIZER_FILE) as tmp:
-                    safetensors.torch.save_file(fitted.optimizer_.state_dict(), str(tmp))
+            state = fitted.optimizer_.state_dict()
+            write_checkpoint(run.file(CHECKPOINT), fitted, state, environment["packages"])
             logger.info("epoch %d checkpoint written to %s", epoch + 1, run.file(CHECKPOINT))
 
         estimator.fit(corpus, on_epoch=checkpoint)
@@ -141,17 +140,57 @@ def train(
     return TrainResult(out, metrics, estimator, seconds)
 
 
-def _resume(out: Path, model: str, epochs: int | None, progress: bool) -> GenerativeModel:
-    folder = out / CHECKPOINT
+def write_checkpoint(
+    folder: Path,
+    model: GenerativeModel,
+    optimizer_state: dict[str, torch.Tensor],
+    versions: dict[str, Any],
+    tensors: dict[str, dict[str, torch.Tensor]] | None = None,
+    files: dict[str, Any] | None = None,
+) -> None:
+    """Replace ``folder`` (atomically, as a whole) with ``model``'s folder, its optimiser state
+    (:data:`OPTIMIZER_FILE`), further safetensors files (``tensors``: file name -> tensors) and
+    JSON files (``files``: file name -> object)."""
+    with staging_dir(folder) as staging:
+        model.save(staging, versions=versions)
+        for name, content in {OPTIMIZER_FILE: optimizer_state, **(tensors or {})}.items():
+            with atomic_path(staging / name) as tmp:
+                safetensors.torch.save_file(content, str(tmp))
+        for name, content in (files or {}).items():
+            write_json(staging / name, content)
+
+
+def read_checkpoint(
+    folder: Path, model: str, run: Path, hint: str
+) -> tuple[GenerativeModel, dict[str, torch.Tensor]]:
+    """The model of a :func:`write_checkpoint` folder (a ``model`` one) and its optimiser state.
+
+    Raises:
+        CheckpointError: the folder is missing (``hint`` says what to run first), corrupt, or
+            holds another model.
+    """
     if not folder.is_dir():
-        raise CheckpointError(out, "no checkpoint/ folder to resume from (train without --resume first)")
+        raise CheckpointError(run, f"no {folder.name}/ folder to resume from ({hint})")
     estimator = Estimator.load(folder)
     if estimator.name != model:
         raise CheckpointError(folder, f"holds a {estimator.name} model, not {model}")
+    return estimator, read_tensors(folder / OPTIMIZER_FILE, "optimizer state")
+
+
+def read_tensors(path: Path, what: str) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file; one-line :class:`CheckpointError` when unreadable."""
     try:
-        state = safetensors.torch.load_file(str(folder / OPTIMIZER_FILE))
+        return safetensors.torch.load_file(str(path))
+    except Exception as exc:  # safetensors' own error types
+        raise CheckpointError(path, f"unreadable {what} ({' '.join(str(exc).split())})") from None
+
+
+def _resume(out: Path, model: str, epochs: int | None, progress: bool) -> GenerativeModel:
+    folder = out / CHECKPOINT
+    estimator, state = read_checkpoint(folder, model, out, "train without --resume first")
+    try:
         estimator.resume_training(state)
-    except Exception as exc:  # safetensors' own error types, or a state of another model
+    except Exception as exc:  # a state of another model
         raise CheckpointError(
             folder / OPTIMIZER_FILE, f"unreadable optimizer state ({' '.join(str(exc).split())})"
         ) from None

@@ -6,6 +6,7 @@ Nothing below this package imports it: training, screening and evaluation write 
 """
 
 from biomodels.report.molecules import draw_top_compounds
+from biomodels.report.optimize import report_optimization, write_optimization_report
 from biomodels.report.plots import (
     plot_confusion_matrix,
     plot_histogram,
@@ -23,6 +24,8 @@ __all__ = [
     "plot_parity",
     "plot_roc_pr",
     "plot_training_curves",
+    "report_optimization",
     "report_run",
+    "write_optimization_report",
     "write_screen_report",
 ]

@@ -6,6 +6,8 @@ imports matplotlib. What is drawn follows from the columns of ``predictions_test
 from the model's name):
 
 - ``training_curves.png``: the first network's history in ``metrics.json``;
+- ``best_so_far.png`` and ``unique_fraction.png`` of an optimisation run (its ``steps.csv``,
+  :func:`~biomodels.report.optimize.report_optimization`);
 - ``<t>_true`` columns of a run whose ``metrics.json`` names its ``data.task`` (molecule or
   vector targets): ``parity.png`` (regression) or ``roc_pr.png`` (classification),
   :func:`draw_target_plots`;
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from biomodels.exceptions import CheckpointError
+from biomodels.report.optimize import report_optimization
 from biomodels.report.plots import (
     plot_confusion_matrix,
     plot_histogram,
@@ -50,6 +53,8 @@ def report_run(run_dir: str | Path) -> list[Path]:
     history = metrics.get("history") or []
     if history:
         paths.append(plot_training_curves(history[0], plots / "training_curves.png"))
+    if (run_dir / "steps.csv").is_file():  # a `biomodels generate optimize` run
+        paths.extend(report_optimization(run_dir))
     test = run_dir / "predictions_test.csv"
     if test.is_file():
         frame = pd.read_csv(test)
