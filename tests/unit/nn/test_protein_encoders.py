@@ -29,11 +29,13 @@ def test_cnn_inputs_are_cut_to_max_length_and_batches_trimmed_to_their_longest()
     assert cls.collate(torch.from_numpy(tokens[:2])).shape == (2, 11)
 
 
-def test_kmer_inputs_are_frequencies_and_embeddings_do_not_depend_on_the_batch():
+def test_kmer_inputs_are_scaled_frequencies_and_embeddings_do_not_depend_on_the_batch():
     cls = PROTEIN_ENCODERS.get("kmer")
     x = cls.featurize(SEQUENCES, max_length=0)
     assert x.shape == (3, 20 + 400 + 8000)
-    assert np.allclose(x[:, :20].sum(axis=1), 1.0) and np.allclose(x[:, 20:420].sum(axis=1), 1.0)
+    # each block: frequencies (summing to 1) divided by the uniform frequency 20**-k, times 0.1
+    for block, k in ((x[:, :20], 1), (x[:, 20:420], 2), (x[:, 420:], 3)):
+        assert np.allclose(block.sum(axis=1), 0.1 * 20**k, rtol=1e-5)
     encoder = cls().eval()
     together = encoder(torch.from_numpy(x))
     assert torch.allclose(together[1], encoder(torch.from_numpy(x[1:2]))[0], atol=1e-6)
