@@ -80,7 +80,7 @@ def test_optimize_raises_the_mean_score_of_a_toy_objective(prior, tmp_path) -> N
 
 
 def test_a_killed_run_resumes_without_repeats(prior, tmp_path, monkeypatch) -> None:
-    whole = optimize(prior=prior, budget=100, out=tmp_path / "whole", objective=build_objective(TOY), **FAST)
+    whole = optimize(prior=prior, budget=200, out=tmp_path / "whole", objective=build_objective(TOY), **FAST)
     calls = {"n": 0}
     score = Objective.score
 
@@ -92,21 +92,21 @@ def test_a_killed_run_resumes_without_repeats(prior, tmp_path, monkeypatch) -> N
 
     monkeypatch.setattr(Objective, "score", killed_at_the_seventh_step)
     with pytest.raises(KeyboardInterrupt):
-        optimize(prior=prior, budget=100, out=tmp_path / "killed", objective=build_objective(TOY), **FAST)
+        optimize(prior=prior, budget=200, out=tmp_path / "killed", objective=build_objective(TOY), **FAST)
     monkeypatch.setattr(Objective, "score", score)
     assert pd.read_csv(tmp_path / "killed" / "steps.csv")["step"].max() == 5
-    resumed = optimize(out=tmp_path / "killed", budget=100, resume=True)
+    resumed = optimize(out=tmp_path / "killed", budget=200, resume=True)
     scored = resumed.molecules[resumed.molecules["smiles"] != ""]
-    assert len(scored) == 100 and scored["smiles"].is_unique
+    assert len(scored) == 200 and scored["smiles"].is_unique
     on_disk = pd.read_csv(tmp_path / "killed" / "molecules.csv", keep_default_na=False)
-    assert (on_disk["smiles"] != "").sum() == 100
+    assert (on_disk["smiles"] != "").sum() == 200
     # the same agent, optimiser and random state: the same molecules as the run never killed
     assert (
         scored["smiles"].tolist() == whole.molecules.loc[whole.molecules["smiles"] != "", "smiles"].tolist()
     )
-    more = optimize(out=tmp_path / "killed", budget=130, resume=True)  # a larger budget goes on
+    more = optimize(out=tmp_path / "killed", budget=230, resume=True)  # a larger budget goes on
     assert (
-        more.metrics["calls"] == 130
+        more.metrics["calls"] == 230
         and more.molecules.loc[more.molecules["smiles"] != "", "smiles"].is_unique
     )
 
