@@ -28,7 +28,7 @@ from biomodels.chem.filters import PASSES_ALL, apply_filters
 from biomodels.generate import optimize
 from biomodels.generate.metrics import canonical_smiles
 from biomodels.report import write_optimization_report
-from biomodels.screen.demo import train_activity_model
+from biomodels.screen.demo import trainload_activity_run
 from biomodels.screen.ranking import pick_diverse
 from biomodels.utils import atomic_path
 
@@ -58,7 +58,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     activity = args.out / "activity" / "run"
     if not (activity / "model").is_dir():
-        train_activity_model(
+        trainload_activity_run(
             args.out / "activity", seed=args.seed, ensemble=args.ensemble, epochs=args.epochs
         )
     run = args.out / "optimize"

@@ -132,6 +132,9 @@ def optimize(
     batch_size: int = typer.Option(64, help="Molecules sampled per step."),
     sigma: float = typer.Option(120.0, help="Reward scale of the augmented likelihood (REINVENT: 120)."),
     lr: float = typer.Option(5e-4, help="The agent's Adam learning rate (REINVENT: 1e-4; see the README)."),
+    focus_epochs: int = typer.Option(
+        10, help="First train the prior this many epochs on the activity model's training molecules (0: not)."
+    ),
     resume: bool = typer.Option(False, help="Continue the run in --out from its checkpoint."),
     force: bool = typer.Option(False, help="Replace an existing, non-empty --out folder."),
     seed: int = typer.Option(0),
@@ -142,7 +145,7 @@ def optimize(
 
     result = optimize_prior(
         prior=prior, activity=activity, budget=budget, out=out, seed=seed, objective=objective, resume=resume,
-        batch_size=batch_size, sigma=sigma, lr=lr, force=force, progress=True,
+        batch_size=batch_size, sigma=sigma, lr=lr, focus_epochs=focus_epochs, force=force, progress=True,
     )  # fmt: skip
     plots = report_optimization(out)
     m = result.metrics

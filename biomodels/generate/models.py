@@ -148,6 +148,24 @@ class GenerativeModel(Estimator):
         self.resuming_ = True
         return self
 
+    def fine_tune(
+        self, smiles: Sequence[str], epochs: int, lr: float | None = None, batch_size: int | None = None
+    ) -> GenerativeModel:
+        """Transfer learning: train this fitted model further on ``smiles`` for ``epochs``, with a
+        fresh optimiser (``lr``, ``batch_size``: the model's own when None) and its vocabulary kept:
+        a molecule with a token outside it is skipped with a count in the log.
+
+        Raises:
+            InputError: no molecule of ``smiles`` is usable.
+        """
+        self._check_fitted()
+        self.set_params(
+            epochs=epochs, **({"lr": lr} if lr else {}), **({"batch_size": batch_size} if batch_size else {})
+        )
+        self.optimizer_ = Adam(self.network_.parameters(), lr=self.lr)
+        self.history_, self.epochs_done_, self.resuming_ = [], 0, True
+        return self.fit(list(smiles))
+
     def _train_epoch(self, corpus: SmilesCorpus, epoch: int, rows: int) -> dict[str, float]:
         device = self._device()
         torch.manual_seed(self.seed * 1_000 + epoch)  # dropout and the VAE's noise, per epoch

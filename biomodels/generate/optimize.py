@@ -23,6 +23,8 @@ optimised agent and ``biomodels generate sample RUN`` samples it)::
                          far, loss, the batch's mean score, best and top-10 mean so far
       checkpoint/        the agent + optimizer.safetensors + rng.safetensors + state.json,
                          rewritten (atomically) every ``checkpoint_every`` steps
+      focused/model/     the prior fine-tuned on the activity model's training molecules
+                         (``focus_epochs``): the fixed prior and the agent's start
       model/             the final agent
       metrics.json       calls, steps, best score, top-10 / top-100 means, top-10 AUC, seconds
       plots/             best-so-far and unique-fraction curves (biomodels.report)
@@ -34,6 +36,7 @@ without a molecule scored twice.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import math
@@ -52,7 +55,13 @@ from biomodels.exceptions import CheckpointError, InputError
 from biomodels.generate.diversity import DiversityFilter, murcko_scaffold
 from biomodels.generate.models import CharRNNModel, RowProgress
 from biomodels.generate.sampling import load_generator
-from biomodels.generate.scoring import Objective, build_objective, default_objective, load_objective
+from biomodels.generate.scoring import (
+    Objective,
+    build_objective,
+    default_objective,
+    load_activity_run,
+    load_objective,
+)
 from biomodels.generate.training import read_checkpoint, read_tensors, write_checkpoint
 from biomodels.train.optim import Adam
 from biomodels.train.rundir import RunDirectory
@@ -128,6 +137,8 @@ def optimize(
     batch_size: int = 64,
     sigma: float = 120.0,
     lr: float = 5e-4,
+    focus_epochs: int = 10,
+    focus_lr: float = 1e-3,
     checkpoint_every: int = 5,
     collapse_below: float = 0.25,
     max_steps: int | None = None,
@@ -146,6 +157,11 @@ def optimize(
         resume: continue the run in ``out`` from its checkpoint (its settings are read from it).
         batch_size, sigma, lr: molecules sampled per step, the reward's scale in the augmented
             likelihood (REINVENT: 120) and the agent's Adam learning rate (REINVENT: 1e-4).
+        focus_epochs, focus_lr: transfer learning before the optimisation (REINVENT 4's staged
+            learning): the prior is first trained further on the activity model's training
+            molecules for ``focus_epochs`` (0: not), and this focused model is both the fixed
+            prior and the agent's start, so the agent starts inside the model's domain instead
+            of having to find it. Needs ``activity``; saved in ``RUN/focused/model``.
         checkpoint_every: steps between checkpoints (and rewrites of the CSV files).
         collapse_below: log a warning when the distinct share of a batch falls below this.
         max_steps: stop after this many steps even if the budget is not spent (default: 20 x
@@ -162,17 +178,19 @@ def optimize(
     if out is None:
         raise InputError(None, "optimize needs an output run directory (--out)")
     out = Path(out)
-    if budget < 1 or batch_size < 1 or sigma < 0 or lr <= 0 or checkpoint_every < 1:
+    if budget < 1 or batch_size < 1 or sigma < 0 or lr <= 0 or checkpoint_every < 1 or focus_epochs < 0:
         raise InputError(
             None,
-            f"optimize needs budget >= 1, batch_size >= 1, sigma >= 0, lr > 0, checkpoint_every >= 1; "
-            f"got {budget}, {batch_size}, {sigma}, {lr}, {checkpoint_every}",
+            "optimize needs budget >= 1, batch_size >= 1, sigma >= 0, lr > 0, checkpoint_every >= 1, "
+            f"focus_epochs >= 0; got {budget}, {batch_size}, {sigma}, {lr}, {checkpoint_every}, "
+            f"{focus_epochs}",
         )
     if resume:
         config = _read_config(out)
         spec, activity = config["objective"], config["activity"]
         prior, seed, batch_size = config["prior"], config["seed"], config["batch_size"]
         sigma, lr = config["sigma"], config["lr"]
+        focus_epochs, focus_lr = config["focus"]["epochs"], config["focus"]["lr"]
         built = build_objective(spec, activity, source=out / "config.json")
     else:
         if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
@@ -180,17 +198,18 @@ def optimize(
             raise InputError(out, reason)
         built = _objective(objective, activity)
     diversity = DiversityFilter.from_spec(built.spec.get("diversity_filter"))
-    reference = _load_prior(prior)
     max_steps = max_steps or 20 * math.ceil(budget / batch_size)
     run = RunDirectory(out)
     with run.log_to():
         environment = run.record_environment()
+        focus = {"epochs": focus_epochs if activity is not None else 0, "lr": focus_lr}
         config = {
             "prior": None if prior is None else str(prior),
             "activity": None if activity is None else str(activity),
             "budget": budget, "seed": seed, "batch_size": batch_size, "sigma": sigma, "lr": lr,
-            "objective": built.spec,
+            "focus": focus, "objective": built.spec,
         }  # fmt: skip
+        reference = _reference(prior, activity, focus, run, resume, environment["packages"])
         loop = _Loop(reference, built, diversity, config, run, environment["packages"])
         if resume:
             loop.restore()
@@ -220,11 +239,46 @@ def _load_prior(prior: str | Path | None) -> CharRNNModel:
     return model
 
 
+FOCUSED = "focused"
+"""The run's focused prior (``RUN/focused/model``), when ``focus_epochs`` > 0."""
+
+
+def _reference(
+    prior: str | Path | None,
+    activity: str | Path | None,
+    focus: dict[str, Any],
+    run: RunDirectory,
+    resume: bool,
+    versions: dict[str, Any],
+) -> CharRNNModel:
+    """The fixed prior of the optimisation: ``prior`` itself, or (``focus["epochs"]`` > 0) it
+    fine-tuned on the activity model's training molecules, saved in ``RUN/focused`` (read back
+    on resume: the same prior as the run that was killed)."""
+    folder = run.file(FOCUSED)
+    if not focus["epochs"]:
+        return _load_prior(prior)
+    if resume:
+        return _load_prior(folder)
+    reference = _load_prior(prior)
+    molecules = load_activity_run(str(activity)).model.domain_.smiles
+    started = time.perf_counter()
+    reference.fine_tune(molecules, epochs=focus["epochs"], lr=focus["lr"])
+    reference.save(folder / "model", versions=versions)
+    logger.info(
+        "focused the prior on %d training molecules of %s (%d epochs, %.1f s)",
+        len(molecules), activity, focus["epochs"], time.perf_counter() - started,
+    )  # fmt: skip
+    return reference
+
+
 def _read_config(out: Path) -> dict[str, Any]:
     path = out / "config.json"
     try:
         config = read_json(path)
-        _ = [config[k] for k in ("prior", "activity", "objective", "seed", "batch_size", "sigma", "lr")]
+        _ = [
+            config[k]
+            for k in ("prior", "activity", "objective", "seed", "batch_size", "sigma", "lr", "focus")
+        ]
     except (OSError, ValueError, KeyError) as exc:
         reason = f"not the config of an optimize run ({exc}); run without --resume first"
         raise CheckpointError(path, reason) from None
@@ -245,7 +299,7 @@ class _Loop:
     ):
         self.prior, self.objective, self.diversity, self.config = prior, objective, diversity, config
         self.folder, self.versions = run, versions
-        self.agent = _load_prior(config["prior"])  # a second copy: the prior stays fixed
+        self.agent = copy.deepcopy(prior)  # trained; the prior stays fixed
         self.device = resolve_device(self.agent.device)
         torch.manual_seed(config["seed"])
         self.generator = torch.Generator(device=self.device).manual_seed(config["seed"])

@@ -56,7 +56,7 @@ def activity_table(out: Path) -> Path:
     return path
 
 
-def train_activity_model(
+def trainload_activity_run(
     out: str | Path, seed: int = 0, ensemble: int = 3, epochs: int = 25, progress: bool = False
 ) -> TrainRunResult:
     """The demo's activity model: a D-MPNN ensemble trained on CHEMBL2321810 into ``out/run``
@@ -93,7 +93,7 @@ def run_demo(
     predictions far outside the training chemistry are extrapolations.
     """
     out = Path(out)
-    trained = train_activity_model(out, seed, ensemble, epochs, progress)
+    trained = trainload_activity_run(out, seed, ensemble, epochs, progress)
     scored_path = out / "nci_scored.parquet"
     workers = min(2, os.cpu_count() or 1)
     domain = DomainOptions(min_similarity=min_similarity)

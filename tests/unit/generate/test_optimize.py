@@ -170,3 +170,21 @@ def test_mode_collapse_is_warned_and_recorded(tmp_path, caplog) -> None:
     assert "mode collapse" in caplog.text and "stopped after 3 steps" in caplog.text
     assert result.metrics["collapse_steps"] == [1, 2, 3] and result.metrics["calls"] < 50
     assert (result.steps["unique_fraction"] < 0.25).all()
+
+
+def test_the_prior_is_focused_on_the_activity_training_set_and_resumes_with_it(
+    prior, activity, tmp_path
+) -> None:
+    out = tmp_path / "run"
+    objective = build_objective(TOY)
+    optimize(prior=prior, activity=activity, objective=objective, budget=40, out=out, focus_epochs=5, **FAST)
+    focused, original = load_run(out / "focused").model, load_run(prior).model
+    training = load_run(activity).model.domain_.smiles
+    # the focused prior is likelier on the activity model's molecules than the prior it started from
+    assert focused.evaluate(training)["nll"] < original.evaluate(training)["nll"]
+    assert pd.read_json(out / "config.json", typ="series")["focus"] == {"epochs": 5, "lr": 1e-3}
+    resumed = optimize(out=out, budget=60, resume=True)  # reads RUN/focused, trains nothing again
+    assert resumed.metrics["calls"] == 60
+    unfocused = optimize(prior=prior, activity=activity, objective=objective, budget=20, out=tmp_path / "u",
+                         focus_epochs=0, **FAST)  # fmt: skip
+    assert not (tmp_path / "u" / "focused").exists() and unfocused.metrics["calls"] == 20
