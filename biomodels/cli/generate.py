@@ -131,7 +131,7 @@ def optimize(
     ),
     batch_size: int = typer.Option(64, help="Molecules sampled per step."),
     sigma: float = typer.Option(120.0, help="Reward scale of the augmented likelihood (REINVENT: 120)."),
-    lr: float = typer.Option(5e-4, help="The agent's Adam learning rate (REINVENT: 1e-4; see the README)."),
+    lr: float = typer.Option(2e-3, help="The agent's Adam learning rate (REINVENT: 1e-4; see the README)."),
     focus_epochs: int = typer.Option(
         10, help="First train the prior this many epochs on the activity model's training molecules (0: not)."
     ),

@@ -136,7 +136,7 @@ def optimize(
     resume: bool = False,
     batch_size: int = 64,
     sigma: float = 120.0,
-    lr: float = 5e-4,
+    lr: float = 2e-3,
     focus_epochs: int = 10,
     focus_lr: float = 1e-3,
     checkpoint_every: int = 5,

@@ -1,7 +1,7 @@
 """``biomodels generate sample``: new molecules from a trained generative model.
 
 :func:`sample` loads a run directory of ``biomodels generate train`` (or, without one, the prior
-shipped in ``biomodels/generate/prior/`` once a release includes it) and writes one row per
+shipped in ``biomodels/generate/prior/``, described by its ``MODEL_CARD.md``) and writes one row per
 generated molecule, invalid ones included (:data:`~biomodels.generate.models.SAMPLE_COLUMNS`):
 ``smiles`` (RDKit canonical, empty when invalid), ``raw`` (as generated), ``valid``, ``error``.
 """
@@ -35,7 +35,7 @@ def load_generator(run: str | Path | None = None) -> GenerativeModel:
         if not (PRIOR_DIR / "model").is_dir():
             raise CheckpointError(
                 PRIOR_DIR,
-                "this biomodels ships no prior yet; pass a run directory of `biomodels generate train`",
+                "this installation has no shipped prior (no prior/model); pass a run of `generate train`",
             )
         run = PRIOR_DIR
     model = load_run(run).model
