@@ -160,7 +160,9 @@ class GenerativeModel(Estimator):
         """
         self._check_fitted()
         self.set_params(
-            epochs=epochs, **({"lr": lr} if lr else {}), **({"batch_size": batch_size} if batch_size else {})
+            epochs=epochs,
+            **({"lr": lr} if lr is not None else {}),
+            **({"batch_size": batch_size} if batch_size is not None else {}),
         )
         self.optimizer_ = Adam(self.network_.parameters(), lr=self.lr)
         self.history_, self.epochs_done_, self.resuming_ = [], 0, True
