@@ -244,7 +244,7 @@ def run_accuracy(
         for dataset in datasets:
             for model in args.models.split(","):
                 for split in args.splits.split(","):
-                    for seed in range(args.seeds):
+                    for seed in range(args.first_seed, args.first_seed + args.seeds):
                         run = {"dataset": dataset, "variant": variant, "model": model, "split": split}
                         row = run_pair(args, console, chemprop, {**run, "seed": seed}, params, chemprop_args)
                         results.append(row)
@@ -521,6 +521,13 @@ def main() -> None:
     parser.add_argument("--models", default="dmpnn")
     parser.add_argument("--splits", default="random")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds run are first-seed .. first-seed + seeds - 1 (split one study over processes; "
+        "--summarise pools their JSON files)",
+    )
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument(
         "--variants",

@@ -135,6 +135,8 @@ def optimize(
     focus_epochs: int = typer.Option(
         10, help="First train the prior this many epochs on the activity model's training molecules (0: not)."
     ),
+    replay: int = typer.Option(10, help="Molecules replayed per step from the memory of the best (0: none)."),
+    replay_memory: int = typer.Option(100, help="Best-rewarded molecules the replay memory keeps."),
     resume: bool = typer.Option(False, help="Continue the run in --out from its checkpoint."),
     force: bool = typer.Option(False, help="Replace an existing, non-empty --out folder."),
     seed: int = typer.Option(0),
@@ -145,7 +147,8 @@ def optimize(
 
     result = optimize_prior(
         prior=prior, activity=activity, budget=budget, out=out, seed=seed, objective=objective, resume=resume,
-        batch_size=batch_size, sigma=sigma, lr=lr, focus_epochs=focus_epochs, force=force, progress=True,
+        batch_size=batch_size, sigma=sigma, lr=lr, focus_epochs=focus_epochs, replay=replay,
+        replay_memory=replay_memory, force=force, progress=True,
     )  # fmt: skip
     plots = report_optimization(out)
     m = result.metrics

@@ -10,6 +10,8 @@ takes one Adam step on REINVENT's augmented-likelihood loss (Olivecrona et al. 2
     loss = mean over the batch of (log P_prior(x) + sigma * reward(x) - log P_agent(x)) ** 2
 
 so the agent moves toward high-reward molecules while staying close to the prior's chemistry.
+The sum also runs over ``replay`` molecules drawn from a memory of the best ones so far
+(:class:`~biomodels.generate.replay.ReplayMemory`, REINVENT's inception).
 
 Run directory (the layout of every run, :mod:`biomodels.train.run`; ``load_run`` reads the
 optimised agent and ``biomodels generate sample RUN`` samples it)::
@@ -52,8 +54,10 @@ import pandas as pd
 import torch
 
 from biomodels.exceptions import CheckpointError, InputError
+from biomodels.generate.corpus import pad_batch
 from biomodels.generate.diversity import DiversityFilter, murcko_scaffold
 from biomodels.generate.models import CharRNNModel, RowProgress
+from biomodels.generate.replay import ReplayMemory
 from biomodels.generate.sampling import load_generator
 from biomodels.generate.scoring import (
     Objective,
@@ -139,6 +143,8 @@ def optimize(
     lr: float = 2e-3,
     focus_epochs: int = 10,
     focus_lr: float = 1e-3,
+    replay: int = 10,
+    replay_memory: int = 100,
     checkpoint_every: int = 5,
     collapse_below: float = 0.25,
     max_steps: int | None = None,
@@ -162,6 +168,8 @@ def optimize(
             molecules for ``focus_epochs`` (0: not), and this focused model is both the fixed
             prior and the agent's start, so the agent starts inside the model's domain instead
             of having to find it. Needs ``activity``; saved in ``RUN/focused/model``.
+        replay, replay_memory: molecules replayed into each step's loss from a memory of the
+            ``replay_memory`` best-rewarded ones so far (0: no replay; REINVENT 4: 10 of 50).
         checkpoint_every: steps between checkpoints (and rewrites of the CSV files).
         collapse_below: log a warning when the distinct share of a batch falls below this.
         max_steps: stop after this many steps even if the budget is not spent (default: 20 x
@@ -185,12 +193,14 @@ def optimize(
             f"focus_epochs >= 0; got {budget}, {batch_size}, {sigma}, {lr}, {checkpoint_every}, "
             f"{focus_epochs}",
         )
+    replay_spec = {"sample": replay, "memory": replay_memory}
     if resume:
         config = _read_config(out)
         spec, activity = config["objective"], config["activity"]
         prior, seed, batch_size = config["prior"], config["seed"], config["batch_size"]
         sigma, lr = config["sigma"], config["lr"]
         focus_epochs, focus_lr = config["focus"]["epochs"], config["focus"]["lr"]
+        replay_spec = config.get("replay", {"sample": 0, "memory": 0})  # runs from before replay
         built = build_objective(spec, activity, source=out / "config.json")
     else:
         if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
@@ -198,6 +208,7 @@ def optimize(
             raise InputError(out, reason)
         built = _objective(objective, activity)
     diversity = DiversityFilter.from_spec(built.spec.get("diversity_filter"))
+    memory = ReplayMemory(size=replay_spec["memory"], sample=replay_spec["sample"])
     max_steps = max_steps or 20 * math.ceil(budget / batch_size)
     run = RunDirectory(out)
     with run.log_to():
@@ -207,10 +218,10 @@ def optimize(
             "prior": None if prior is None else str(prior),
             "activity": None if activity is None else str(activity),
             "budget": budget, "seed": seed, "batch_size": batch_size, "sigma": sigma, "lr": lr,
-            "focus": focus, "objective": built.spec,
+            "focus": focus, "replay": replay_spec, "objective": built.spec,
         }  # fmt: skip
         reference = _reference(prior, activity, focus, run, resume, environment["packages"])
-        loop = _Loop(reference, built, diversity, config, run, environment["packages"])
+        loop = _Loop(reference, built, diversity, memory, config, run, environment["packages"])
         if resume:
             loop.restore()
         run.write_json("config.json", config)
@@ -293,11 +304,13 @@ class _Loop:
         prior: CharRNNModel,
         objective: Objective,
         diversity: DiversityFilter,
+        memory: ReplayMemory,
         config: dict[str, Any],
         run: RunDirectory,
         versions: dict[str, Any],
     ):
         self.prior, self.objective, self.diversity, self.config = prior, objective, diversity, config
+        self.memory = memory
         self.folder, self.versions = run, versions
         self.agent = copy.deepcopy(prior)  # trained; the prior stays fixed
         self.device = resolve_device(self.agent.device)
@@ -365,6 +378,7 @@ class _Loop:
         for i, row in zip(scored, frame.to_dict("records"), strict=True):
             scaffold = murcko_scaffold(smiles[i])
             reward[i] = self.diversity.reward(scaffold, row["score"])
+            self.memory.add(smiles[i], table["raw"][i], reward[i])
             self.scores[smiles[i]] = row["score"]
             self.rows.append(
                 {"step": self.step, "smiles": smiles[i], "raw": table["raw"][i], "scaffold": scaffold,
@@ -399,19 +413,29 @@ class _Loop:
         return record
 
     def _learn(self, ids: torch.Tensor, reward: np.ndarray, mask: np.ndarray) -> float:
-        """One Adam step on the augmented-likelihood loss over the ``mask`` ed rows."""
-        ids = ids.to(self.device)
-        keep = torch.as_tensor(mask, device=self.device)
-        agent_logp = -self.agent.network_.nll(ids)
-        with torch.no_grad():
-            prior_logp = -self.prior.network_.nll(ids)
-        reward_t = torch.as_tensor(reward, dtype=prior_logp.dtype, device=self.device)
-        augmented = prior_logp + self.config["sigma"] * reward_t
-        loss = ((augmented - agent_logp)[keep] ** 2).mean()
+        """One Adam step on the augmented-likelihood loss over the ``mask`` ed rows and the
+        molecules replayed from memory (drawn by a generator of the seed and step: a resumed
+        run draws the same)."""
+        replayed = self.memory.draw(np.random.default_rng([self.config["seed"], self.step]))
+        rows = [self._difference(ids[torch.as_tensor(mask)], reward[mask])]
+        if replayed:
+            rep = self.agent.representation_
+            encoded = [self.agent.vocabulary_.encode(rep.tokenize(raw)) for raw, _ in replayed]
+            rows.append(self._difference(pad_batch(encoded), np.array([r for _, r in replayed])))
+        loss = (torch.cat(rows) ** 2).mean()
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
         return float(loss.item())
+
+    def _difference(self, ids: torch.Tensor, reward: np.ndarray) -> torch.Tensor:
+        """``log P_prior + sigma * reward - log P_agent`` of each sequence (``B``)."""
+        ids = ids.to(self.device)
+        agent_logp = -self.agent.network_.nll(ids)
+        with torch.no_grad():
+            prior_logp = -self.prior.network_.nll(ids)
+        reward_t = torch.as_tensor(reward, dtype=prior_logp.dtype, device=self.device)
+        return prior_logp + self.config["sigma"] * reward_t - agent_logp
 
     # ------------------------------------------------------- tables and metrics
     def molecules(self) -> pd.DataFrame:
@@ -475,10 +499,10 @@ class _Loop:
         if len(scored) != self.calls:
             reason = f"molecules.csv holds {len(scored)} scored molecules, the checkpoint {self.calls}"
             raise CheckpointError(folder, reason)
-        columns = (scored["smiles"], scored["scaffold"], scored["score"])
-        for smiles, scaffold, score in zip(*columns, strict=True):
+        columns = (scored["smiles"], scored["raw"], scored["scaffold"], scored["score"])
+        for smiles, raw, scaffold, score in zip(*columns, strict=True):
             self.scores[smiles] = float(score)
-            self.diversity.reward(scaffold, float(score))
+            self.memory.add(smiles, raw, self.diversity.reward(scaffold, float(score)))
         self.step_rows = steps[steps["step"] <= self.step].to_dict("records")
         logger.info("resuming after step %d with %d calls", self.step, self.calls)
 

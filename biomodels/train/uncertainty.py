@@ -83,20 +83,47 @@ class DistanceUncertainty:
         )
 
 
-def _fit_one(residual: np.ndarray, spread: np.ndarray, distance: np.ndarray) -> tuple[float, float, float]:
-    """Maximum-likelihood ``(a, b, c)`` of one target (parameters on a log scale, so >= 0)."""
-    from scipy.optimize import minimize
+def _fit_one(
+    residual: np.ndarray, spread: np.ndarray, distance: np.ndarray, iterations: int = 100
+) -> tuple[float, float, float]:
+    """Maximum-likelihood ``(a, b, c)`` of one target by Fisher scoring.
 
+    The variance ``v = theta . g`` is linear in ``theta = (a^2, b^2, c^2)`` with ``g = (spread^2,
+    distance^2, 1)``, so the Gaussian negative log-likelihood ``mean(log v + r^2 / v)`` has the
+    gradient ``mean(g (v - r^2) / v^2)`` and the Fisher information ``mean(g g^T / v^2)`` in closed
+    form. Each step solves for the coordinates not held at 0 by the constraint ``theta >= 0``, then
+    halves until the likelihood does not fall. numpy only: ``scipy.optimize`` costs 0.2 s of
+    import in every ``train``.
+    """
     r2 = residual.astype(np.float64) ** 2
-    s2, d2 = spread.astype(np.float64) ** 2, distance.astype(np.float64) ** 2
-    scale = float(np.sqrt(r2.mean())) or 1.0
+    g = np.stack([spread.astype(np.float64) ** 2, distance.astype(np.float64) ** 2, np.ones_like(r2)])
+    scale2 = float(r2.mean()) or 1.0
 
-    def nll(log_params: np.ndarray) -> float:
-        a, b, c = np.exp(2 * log_params)
-        variance = a * s2 + b * d2 + c + 1e-12
+    def nll(theta: np.ndarray) -> float:
+        variance = theta @ g + 1e-12
         return float(np.mean(np.log(variance) + r2 / variance))
 
-    start = np.log([1.0, scale, scale / 2])
-    best = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 2000})
-    a, b, c = np.exp(best.x)
+    theta = np.array([1.0, scale2, scale2 / 4])
+    current = nll(theta)
+    for _ in range(iterations):
+        variance = theta @ g + 1e-12
+        gradient = (g * (variance - r2) / variance**2).mean(axis=1)
+        free = (theta > 0) | (gradient < 0)  # a coordinate at 0 that would go negative stays there
+        fisher = (g[:, None] * g[None] / variance**2).mean(axis=-1)[np.ix_(free, free)]
+        step = np.zeros_like(theta)
+        step[free] = np.linalg.lstsq(fisher, gradient[free], rcond=None)[0]
+        size = 1.0
+        while size > 1e-8:
+            trial = np.maximum(theta - size * step, 0.0)
+            value = nll(trial)
+            if value <= current:
+                break
+            size /= 2
+        else:
+            break
+        moved = np.abs(trial - theta).max() <= 1e-9 * max(theta.max(), 1e-12)
+        theta, current = trial, value
+        if moved:
+            break
+    a, b, c = np.sqrt(theta)
     return float(a), float(b), float(c)
