@@ -7,8 +7,9 @@
 3. Filter the scored molecules: in the model's domain (nearest-neighbour Tanimoto >= 0.4), no
    PAINS alert, QED >= 0.5, not a training molecule.
 4. Pick a diverse top 20: MaxMin on Morgan fingerprints among the 200 best-scoring survivors.
-5. Write ``OUT/design_report.html`` (metrics, curves, a molecule grid, the table) and
-   ``OUT/picks.csv``.
+5. Write ``OUT/design_report.html`` (metrics, curves, a molecule grid, the table),
+   ``OUT/picks.csv`` and ``OUT/picks.png`` (the grid: predicted activity +/- the ensemble's
+   spread, and the nearest-neighbour similarity to the training set).
 
 Runs on a fresh install: the data ship with RDKit, the prior with biomodels::
 
@@ -27,7 +28,7 @@ from rdkit import Chem
 from biomodels.chem.filters import PASSES_ALL, apply_filters
 from biomodels.generate import optimize
 from biomodels.generate.metrics import canonical_smiles
-from biomodels.report import write_optimization_report
+from biomodels.report import draw_top_compounds, write_optimization_report
 from biomodels.screen.demo import trainload_activity_run
 from biomodels.screen.ranking import pick_diverse
 from biomodels.utils import atomic_path
@@ -90,8 +91,14 @@ def main() -> None:
     report = write_optimization_report(
         run, picks, args.out / "design_report.html", notes=notes, columns=shown
     )
+    grid = picks.assign(
+        id=range(1, len(picks) + 1), uncertainty=picks["activity_std"], nn_similarity=picks["domain"]
+    )
+    outputs = [report, args.out / "picks.csv"]
+    if len(picks):  # nothing to draw when no molecule passes the filters
+        outputs.append(draw_top_compounds(grid, args.out / "picks.png", score="activity"))
     print(picks[shown].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"{notes[1]}\n-> {report}, {args.out / 'picks.csv'}")
+    print(f"{notes[1]}\n-> {', '.join(map(str, outputs))}")
 
 
 if __name__ == "__main__":
