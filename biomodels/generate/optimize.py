@@ -169,7 +169,7 @@ def optimize(
             prior and the agent's start, so the agent starts inside the model's domain instead
             of having to find it. Needs ``activity``; saved in ``RUN/focused/model``.
         replay, replay_memory: molecules replayed into each step's loss from a memory of the
-            ``replay_memory`` best-rewarded ones so far (0: no replay; REINVENT 4: 10 of 50).
+            ``replay_memory`` best-rewarded ones so far (0: no replay).
         checkpoint_every: steps between checkpoints (and rewrites of the CSV files).
         collapse_below: log a warning when the distinct share of a batch falls below this.
         max_steps: stop after this many steps even if the budget is not spent (default: 20 x
