@@ -113,6 +113,7 @@ class SmilesCorpus:
             chunk_size,
         )
         self.scan_: CorpusScan | None = None
+        self._skips_reported: set[str] = set()  # parts whose skipped rows were warned of once
 
     @property
     def path(self) -> str | None:
@@ -206,7 +207,8 @@ class SmilesCorpus:
         similar length, so little of a batch is padding (a quarter of MOSES's tokens otherwise).
 
         Rows the vocabulary cannot encode (only possible for data the scan did not see) are
-        skipped with a count in the log.
+        skipped with a count in the log: a warning the first time, then at debug level (every
+        epoch skips the same rows).
         """
         buffer: list[list[int]] = []
         failed = 0
@@ -234,7 +236,9 @@ class SmilesCorpus:
                 yield from drain(final=False)
         yield from drain(final=True)
         if failed:
-            logger.warning("%d rows of %s were skipped: tokens outside the vocabulary", failed, part)
+            level = logging.DEBUG if part in self._skips_reported else logging.WARNING
+            self._skips_reported.add(part)
+            logger.log(level, "%d rows of %s were skipped: tokens outside the vocabulary", failed, part)
 
 
 _BUCKET_BATCHES = 32

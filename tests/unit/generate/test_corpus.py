@@ -1,4 +1,5 @@
-"""Shuffled training batches are length-bucketed: every row once, little padding."""
+"""Shuffled training batches are length-bucketed: every row once, little padding; rows outside
+the vocabulary are skipped with one warning."""
 
 from __future__ import annotations
 
@@ -30,3 +31,15 @@ def test_bucketed_batches_hold_every_row_once_with_less_padding(corpus) -> None:
     assert padding[0] < padding[1] / 4  # batches of similar lengths pad little
     again = list(corpus.batches("train", representation, vocabulary, 8, np.random.default_rng(1)))
     assert all(a.equal(b) for a, b in zip(shuffled, again, strict=True))  # seeded
+
+
+def test_rows_outside_the_vocabulary_are_skipped_and_warned_of_once(corpus, caplog) -> None:
+    _, representation, vocabulary = corpus  # a vocabulary of carbon chains only
+    mixed = SmilesCorpus(["CCC", "CCN", "CCCC", "ClCC"], holdout=False)
+    for _ in range(3):  # every epoch skips the same two rows
+        with caplog.at_level("DEBUG", logger="biomodels.generate.corpus"):
+            rows = sum(len(b) for b in mixed.batches("train", representation, vocabulary, 2))
+        assert rows == 2
+    skipped = [r for r in caplog.records if "were skipped" in r.getMessage()]
+    assert len(skipped) == 3 and [r.levelname for r in skipped] == ["WARNING", "DEBUG", "DEBUG"]
+    assert "2 rows of train were skipped" in skipped[0].getMessage()
