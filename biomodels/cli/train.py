@@ -28,8 +28,8 @@ def train(
     head: str = typer.Option(None, help="GNNs: ffn | mve (mean-variance, regression)."),
     readout: str = typer.Option(
         None,
-        help="GNN pooling. One of: auto (dmpnn: sum for regression and norm for binary; mean otherwise), "
-        "mean, sum, norm (sum / 100 as in chemprop), attention.",
+        help="GNN pooling. One of: auto (dmpnn: sum for regression and norm for one binary target; "
+        "mean otherwise), mean, sum, norm (sum / 100 as in chemprop), attention.",
     ),
     extra_features: str = typer.Option(None, help="GNNs: molecule features added to the head, e.g. rdkit2d."),
     n_estimators: int = typer.Option(None, help="rf: trees per task (500)."),

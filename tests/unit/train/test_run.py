@@ -277,7 +277,7 @@ def test_the_best_epoch_logged_is_the_restored_one(trained):
     assert restored and restored == best
 
 
-def test_auto_readout_sums_for_dmpnn_regression_normalises_for_binary_and_averages_otherwise(trained):
+def test_auto_readout_sums_for_regression_normalises_one_binary_target_and_averages_otherwise(trained):
     from biomodels.train.property import resolve_readout
 
     assert trained.model.readout == "auto" and trained.model.model_config_.readout == "sum"
@@ -288,4 +288,5 @@ def test_auto_readout_sums_for_dmpnn_regression_normalises_for_binary_and_averag
     ]
     assert resolve_readout("auto", "regression", "gin") == "mean"
     assert resolve_readout("auto", "binary", "gin") == "mean"
+    assert resolve_readout("auto", "binary", n_tasks=12) == "mean"  # several binary targets
     assert resolve_readout("attention", "regression") == "attention"
