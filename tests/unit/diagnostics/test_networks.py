@@ -36,9 +36,12 @@ def _overfit(model: torch.nn.Module, loss_fn, steps: int = 60, lr: float = 3e-3)
     return first, loss.item()
 
 
-@pytest.mark.parametrize("net", [SmallCNN(1, 3, (8, 16, 16)), ResNet18(1, 3, width=4)])
-def test_image_classifiers_shapes_and_overfit(net: torch.nn.Module) -> None:
+# Networks are built inside each test, after seeding: built at collection, their initial weights
+# would depend on whatever drew from torch's random state before (other modules, test order).
+@pytest.mark.parametrize("build", [lambda: SmallCNN(1, 3, (8, 16, 16)), lambda: ResNet18(1, 3, width=4)])
+def test_image_classifiers_shapes_and_overfit(build) -> None:
     torch.manual_seed(0)
+    net = build()
     x, y = torch.randn(8, 1, 28, 28), torch.arange(8) % 3
     assert net(x).shape == (8, 3)
     assert net.embed(x).shape[0] == 8
@@ -69,15 +72,16 @@ def test_attention_pooling_weights_sum_to_one_and_skip_padding(heads: int) -> No
 
 
 @pytest.mark.parametrize(
-    "net",
+    "build",
     [
-        RNNTextClassifier(40, 4, embed_dim=16, hidden=16, cell="gru", pool_heads=2),
-        RNNTextClassifier(40, 4, embed_dim=16, hidden=16, cell="lstm"),
-        TransformerTextClassifier(40, 4, d_model=16, heads=2, layers=1, ff_dim=32, max_len=16),
+        lambda: RNNTextClassifier(40, 4, embed_dim=16, hidden=16, cell="gru", pool_heads=2),
+        lambda: RNNTextClassifier(40, 4, embed_dim=16, hidden=16, cell="lstm"),
+        lambda: TransformerTextClassifier(40, 4, d_model=16, heads=2, layers=1, ff_dim=32, max_len=16),
     ],
 )
-def test_text_classifiers_attention_and_overfit(net) -> None:
-    ids, mask = _tokens()
+def test_text_classifiers_attention_and_overfit(build) -> None:
+    ids, mask = _tokens()  # seeds torch
+    net = build()
     y = torch.tensor([0, 1, 2, 3, 0, 1])
     net.eval()
     logits, weights = net.forward_with_attention(ids, mask)
@@ -102,13 +106,15 @@ def test_transformer_attention_maps() -> None:
 
 
 @pytest.mark.parametrize(
-    ("net", "x"),
+    ("build", "shape"),
     [
-        (ConvAutoencoder(1, 28, latent_dim=8, channels=(8, 16)), torch.randn(8, 1, 28, 28)),
-        (DenseAutoencoder(20, hidden=(32,), latent_dim=4), torch.randn(8, 20)),
+        (lambda: ConvAutoencoder(1, 28, latent_dim=8, channels=(8, 16)), (8, 1, 28, 28)),
+        (lambda: DenseAutoencoder(20, hidden=(32,), latent_dim=4), (8, 20)),
     ],
 )
-def test_autoencoders_shapes_and_overfit(net, x) -> None:
+def test_autoencoders_shapes_and_overfit(build, shape) -> None:
+    torch.manual_seed(0)
+    net, x = build(), torch.randn(*shape)
     assert net(x).shape == x.shape and net.encode(x).shape[1] in (8, 4)
     first, last = _overfit(net, lambda: F.mse_loss(net(x), x), steps=150, lr=1e-2)
     assert last < 0.2 * first
