@@ -101,7 +101,9 @@ def evaluate(
     test: Path = typer.Option(None, "--test", help="Test molecules (FCD, SNN, Frag, Scaf, properties)."),
     test_scaffolds: Path = typer.Option(None, "--test-scaffolds", help="Scaffold test set (/TestSF)."),
     json_out: Path = typer.Option(None, "--json", help="Write the metrics to this JSON file."),
-    max_reference: int = typer.Option(None, help="Use the first N molecules of each test set."),
+    max_reference: int = typer.Option(
+        None, help="Use N molecules of each test set (a seeded random sample)."
+    ),
     seed: int = typer.Option(0, help="Recorded for reproducibility; the metrics are deterministic."),
 ) -> None:
     """The MOSES metrics: validity, uniqueness, novelty, IntDiv, SNN, Frag, Scaf, Filters, FCD."""

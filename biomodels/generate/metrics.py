@@ -366,7 +366,10 @@ def evaluate(
             (files or lists; ``FCD``, ``SNN``, ``Frag``, ``Scaf``, properties).
         json: also write the metrics to this file (atomically).
         k: the ``unique@k`` sizes.
-        max_reference: use only the first ``max_reference`` molecules of each reference set.
+        max_reference: use only ``max_reference`` molecules of each reference set, a seeded
+            random sample (in file order): MOSES's files are ordered, and their first 50,000
+            test rows gave a random 30,000 of train an FCD of 1.24 against 0.07 for a random
+            50,000.
 
     Returns:
         ``{metric: value}`` in MOSES's names, plus ``samples``, ``valid_samples``.
@@ -391,9 +394,11 @@ def evaluate(
         "properties": {name: [f(m) for m in mols] for name, f in PROPERTIES.items()},
     }
     if test is not None:
-        metrics.update(_compare("Test", generated, ReferenceSet(_listed(test, max_reference))))
+        metrics.update(
+            _compare("Test", generated, ReferenceSet(_sampled(_listed(test, None), max_reference)))
+        )
     if test_scaffolds is not None:
-        reference = ReferenceSet(_listed(test_scaffolds, max_reference), properties=False)
+        reference = ReferenceSet(_sampled(_listed(test_scaffolds, None), max_reference), properties=False)
         metrics.update(_compare("TestSF", generated, reference))
     metrics["IntDiv"] = internal_diversity(generated["fingerprints"], p=1)
     metrics["IntDiv2"] = internal_diversity(generated["fingerprints"], p=2)
@@ -404,6 +409,14 @@ def evaluate(
     if json is not None:
         write_json(json, metrics)
     return metrics
+
+
+def _sampled(smiles: list[str], size: int | None, seed: int = 0) -> list[str]:
+    """``size`` of ``smiles`` chosen at random (seeded), kept in their order; all when None."""
+    if size is None or size >= len(smiles):
+        return smiles
+    keep = np.sort(np.random.default_rng(seed).choice(len(smiles), size=size, replace=False))
+    return [smiles[i] for i in keep]
 
 
 def _listed(source: str | Path | Sequence[str], max_rows: int | None) -> list[str]:

@@ -102,3 +102,14 @@ def test_evaluate_bad_input_is_one_line(tmp_path) -> None:
     bad.write_text("smiles,raw,valid,error\n,C1C,False,x\n,xx,False,y\n")
     with pytest.raises(InputError, match="none of the 2 samples is a valid molecule"):
         evaluate(bad)
+
+
+def test_max_reference_samples_the_reference_at_random_not_its_first_rows() -> None:
+    ordered = ["CCO"] * 60 + ["c1ccccc1"] * 60  # an ordered file, as MOSES's are
+    generated = ["c1ccccc1", "Cc1ccccc1"]
+    sampled = evaluate(generated, test=ordered, max_reference=60)
+    assert sampled["SNN/Test"] == pytest.approx(evaluate(generated, test=ordered)["SNN/Test"])
+    first = evaluate(generated, test=ordered[:60])  # what "the first 60 rows" would have given
+    assert sampled["SNN/Test"] > first["SNN/Test"] + 0.3
+    again = evaluate(generated, test=ordered, max_reference=60)
+    assert sampled == pytest.approx(again, nan_ok=True)  # seeded
