@@ -191,7 +191,9 @@ def main() -> None:
     parser.add_argument("--time-budget", type=float, default=600.0, help="Training seconds per model.")
     parser.add_argument("--max-epochs", type=int, default=50)
     parser.add_argument("--samples", type=int, default=30_000)
-    parser.add_argument("--max-reference", type=int, default=None, help="First N test molecules.")
+    parser.add_argument(
+        "--max-reference", type=int, default=None, help="A seeded random N of the test molecules."
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--goal", action="store_true", help="Goal-directed: optimize vs random MOSES test.")

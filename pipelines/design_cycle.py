@@ -91,11 +91,11 @@ def main() -> None:
     report = write_optimization_report(
         run, picks, args.out / "design_report.html", notes=notes, columns=shown
     )
-    grid = picks.assign(
-        id=range(1, len(picks) + 1), uncertainty=picks["activity_std"], nn_similarity=picks["domain"]
-    )
     outputs = [report, args.out / "picks.csv"]
     if len(picks):  # nothing to draw when no molecule passes the filters
+        grid = picks.assign(
+            id=range(1, len(picks) + 1), uncertainty=picks["activity_std"], nn_similarity=picks["domain"]
+        )
         outputs.append(draw_top_compounds(grid, args.out / "picks.png", score="activity"))
     print(picks[shown].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"{notes[1]}\n-> {', '.join(map(str, outputs))}")

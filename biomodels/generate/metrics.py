@@ -394,17 +394,15 @@ def evaluate(
         "properties": {name: [f(m) for m in mols] for name, f in PROPERTIES.items()},
     }
     if test is not None:
-        metrics.update(
-            _compare("Test", generated, ReferenceSet(_sampled(_listed(test, None), max_reference)))
-        )
+        metrics.update(_compare("Test", generated, ReferenceSet(_sampled(_listed(test), max_reference))))
     if test_scaffolds is not None:
-        reference = ReferenceSet(_sampled(_listed(test_scaffolds, None), max_reference), properties=False)
+        reference = ReferenceSet(_sampled(_listed(test_scaffolds), max_reference), properties=False)
         metrics.update(_compare("TestSF", generated, reference))
     metrics["IntDiv"] = internal_diversity(generated["fingerprints"], p=1)
     metrics["IntDiv2"] = internal_diversity(generated["fingerprints"], p=2)
     metrics["Filters"] = fraction_passes_filters(mols)
     if train is not None:
-        known = _canonical_set(_listed(train, None))
+        known = _canonical_set(_listed(train))
         metrics["Novelty"] = novelty(valid, known)
     if json is not None:
         write_json(json, metrics)
@@ -419,7 +417,5 @@ def _sampled(smiles: list[str], size: int | None, seed: int = 0) -> list[str]:
     return [smiles[i] for i in keep]
 
 
-def _listed(source: str | Path | Sequence[str], max_rows: int | None) -> list[str]:
-    if isinstance(source, (str, Path)):
-        return read_smiles(source, max_rows)
-    return list(source)[:max_rows]
+def _listed(source: str | Path | Sequence[str]) -> list[str]:
+    return read_smiles(source) if isinstance(source, (str, Path)) else list(source)

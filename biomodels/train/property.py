@@ -418,8 +418,8 @@ def resolve_readout(readout: str, task: str, encoder: str = "dmpnn", n_tasks: in
     solubility and hydration free energy need (ESOL and FreeSolv RMSE fell by 7% and 17% against
     ``mean``). On the single-target binary sets ``norm`` led or tied ``mean`` (BBBP +0.004 ROC-AUC
     over five seeds, BACE level over three), on the multi-target ones it trailed (Tox21 -0.012
-    over five seeds, ClinTox -0.010 and SIDER -0.024 on one). Multiclass tasks and the other encoders keep
-    ``mean`` until they are measured too.
+    over five seeds, ClinTox -0.010 and SIDER -0.024 on one). Multiclass tasks and the other
+    encoders keep ``mean`` until they are measured too.
     """
     if readout != "auto":
         return readout

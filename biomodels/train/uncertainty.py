@@ -121,9 +121,9 @@ def _fit_one(
             size /= 2
         else:
             break
-        moved = np.abs(trial - theta).max() <= 1e-9 * max(theta.max(), 1e-12)
+        converged = np.abs(trial - theta).max() <= 1e-9 * max(theta.max(), 1e-12)
         theta, current = trial, value
-        if moved:
+        if converged:
             break
     a, b, c = np.sqrt(theta)
     return float(a), float(b), float(c)
