@@ -35,7 +35,10 @@ class ReplayMemory:
 
     def __post_init__(self) -> None:
         if self.size < 0 or self.sample < 0:
-            raise InputError(None, f"replay needs size >= 0 and sample >= 0, got {self.size}, {self.sample}")
+            raise InputError(
+                None,
+                f"replay needs --replay >= 0 and --replay-memory >= 0, got {self.sample}, {self.size}",
+            )
 
     def add(self, smiles: str, raw: str, reward: float) -> None:
         """Keep ``smiles`` (generated as ``raw``) if its reward is positive and among the best."""

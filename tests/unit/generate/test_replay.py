@@ -26,5 +26,5 @@ def test_an_empty_or_disabled_memory_draws_nothing() -> None:
     off = ReplayMemory(size=0)
     off.add("CCO", "CCO", 1.0)
     assert off.entries == {} and off.draw(np.random.default_rng(0)) == []
-    with pytest.raises(InputError, match="replay needs size >= 0"):
+    with pytest.raises(InputError, match="replay needs --replay >= 0 and --replay-memory >= 0, got 10, -1"):
         ReplayMemory(size=-1)
