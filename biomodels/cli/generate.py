@@ -40,6 +40,9 @@ def train(
     latent: int = typer.Option(None, help="vae: latent size (64)."),
     device: str = typer.Option(None, help="cpu | cuda | auto (cpu)."),
     resume: bool = typer.Option(False, help="Continue the run in --out from its last epoch checkpoint."),
+    init: str = typer.Option(
+        None, help="Start from this run's model (prior: the shipped one), a fresh schedule over --epochs."
+    ),
     force: bool = typer.Option(False, help="Replace an existing, non-empty --out folder."),
     seed: int = typer.Option(0),
 ) -> None:
@@ -60,7 +63,7 @@ def train(
     params = {k: v for k, v in options.items() if v is not None}  # the model's defaults otherwise
     result = train_generator(
         data, out, model=model, epochs=epochs, max_rows=max_rows, seed=seed, resume=resume, force=force,
-        progress=True, **params,
+        progress=True, init=init, **params,
     )  # fmt: skip
     counts = result.metrics["data"]
     last = result.metrics["history"][0][-1] if result.metrics["history"] else {}

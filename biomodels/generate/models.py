@@ -51,6 +51,8 @@ SAMPLE_COLUMNS = ("smiles", "raw", "valid", "error")
 EpochHook = Callable[[int, "GenerativeModel"], None]
 _CLIP = 5.0
 """Gradient norm clipping of the language models' training."""
+ARCHITECTURE = ("representation", "max_length", "embedding", "hidden", "layers", "latent")
+"""The parameters that shape a network: continued training (:meth:`restart_training`) keeps them."""
 
 
 def molecules_of(strings: Sequence[str], ended: Sequence[bool] | None = None) -> pd.DataFrame:
@@ -158,15 +160,35 @@ class GenerativeModel(Estimator):
         Raises:
             InputError: no molecule of ``smiles`` is usable.
         """
-        self._check_fitted()
-        self.set_params(
+        self.restart_training(
             epochs=epochs,
             **({"lr": lr} if lr is not None else {}),
             **({"batch_size": batch_size} if batch_size is not None else {}),
         )
+        return self.fit(list(smiles))
+
+    def restart_training(self, **params: Any) -> GenerativeModel:
+        """Make the next :meth:`fit` train this fitted model further: its weights and vocabulary
+        kept, a fresh optimiser and learning-rate schedule over ``params["epochs"]`` new epochs.
+        ``params`` may change the training settings (``lr``, ``lr_end``, ``batch_size``...), not
+        the architecture.
+
+        Raises:
+            InputError: an architecture parameter that differs from this model's.
+        """
+        self._check_fitted()
+        changed = [k for k in ARCHITECTURE if k in params and params[k] != getattr(self, k, None)]
+        if changed:
+            raise InputError(
+                None,
+                f"{self.name}: continued training keeps the architecture; "
+                + ", ".join(f"{k} is {getattr(self, k, None)!r}, not {params[k]!r}" for k in changed),
+            )
+        self.set_params(**params)
+        self.check_params()
         self.optimizer_ = Adam(self.network_.parameters(), lr=self.lr)
         self.history_, self.epochs_done_, self.resuming_ = [], 0, True
-        return self.fit(list(smiles))
+        return self
 
     def _train_epoch(self, corpus: SmilesCorpus, epoch: int, rows: int) -> dict[str, float]:
         device = self._device()

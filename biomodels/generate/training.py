@@ -31,6 +31,7 @@ import torch
 from biomodels.exceptions import CheckpointError, InputError
 from biomodels.generate.corpus import VAL_EVERY, VAL_ROWS, SmilesCorpus
 from biomodels.generate.models import GenerativeModel
+from biomodels.generate.sampling import load_generator
 from biomodels.registry import MODELS
 from biomodels.train.estimator import Estimator, make_model
 from biomodels.train.run import staging_dir
@@ -66,6 +67,7 @@ def train(
     force: bool = False,
     smiles_col: str | None = None,
     progress: bool = False,
+    init: str | Path | None = None,
     **params: Any,
 ) -> TrainResult:
     """Train the generative model ``model`` (``charrnn`` | ``vae``) on the SMILES of ``data``.
@@ -78,12 +80,17 @@ def train(
         max_rows: read only the first ``max_rows`` rows.
         resume: continue the run in ``out`` from its last checkpoint.
         force: replace an existing non-empty ``out`` (without ``resume``).
+        init: start from the model of this run directory of ``generate train`` (``"prior"``: the
+            shipped prior), its weights and vocabulary, with a fresh optimiser and schedule over
+            ``epochs`` new epochs: a prior trained further. ``params`` may change the training
+            settings, not the architecture.
         params: the model's further constructor arguments (``hidden``, ``layers``, ``lr``,
             ``representation``...).
 
     Raises:
         InputError: unknown model or parameter, ``out`` not empty, no usable row in ``data``.
-        CheckpointError: ``resume`` without a readable checkpoint in ``out``.
+        CheckpointError: ``resume`` without a readable checkpoint in ``out``; an ``init`` run
+            that is missing, corrupt or holds another model.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -100,8 +107,11 @@ def train(
                 out, "already exists and is not empty; choose another --out, pass --force or --resume"
             )
         options = {**params, "seed": seed, "progress": progress, **({"epochs": epochs} if epochs else {})}
-        estimator = make_model(model, **options)
-        estimator.check_params()
+        if init is None:
+            estimator = make_model(model, **options)
+            estimator.check_params()
+        else:
+            estimator = _initial(init, model, options)
     run = RunDirectory(out)
     corpus = SmilesCorpus(data, max_rows=max_rows, smiles_col=smiles_col)
     with run.log_to():
@@ -112,6 +122,7 @@ def train(
             "max_rows": max_rows,
             "seed": seed,
             "smiles_col": smiles_col,
+            **({"init": str(init)} if init is not None else {}),
         }
         run.write_json("config.json", {**config, "params": estimator.get_params()})
         scan = corpus.scan(estimator.representation_, estimator.max_length)
@@ -183,6 +194,14 @@ def read_tensors(path: Path, what: str) -> dict[str, torch.Tensor]:
         return safetensors.torch.load_file(str(path))
     except Exception as exc:  # safetensors' own error types
         raise CheckpointError(path, f"unreadable {what} ({' '.join(str(exc).split())})") from None
+
+
+def _initial(init: str | Path, model: str, options: dict[str, Any]) -> GenerativeModel:
+    estimator = load_generator(None if str(init) == "prior" else init)
+    if estimator.name != model:
+        raise CheckpointError(init, f"holds a {estimator.name} model, not {model}")
+    logger.info("starting from the %s model of %s", model, init)
+    return estimator.restart_training(**options)
 
 
 def _resume(out: Path, model: str, epochs: int | None, progress: bool) -> GenerativeModel:

@@ -102,3 +102,24 @@ def test_bad_input_gives_one_line_errors(run_dir, tmp_path) -> None:
     corrupt = ["generate", "sample", str(broken), "-n", "5", "-o", str(tmp_path / "s.csv")]
     _one_line_error(runner.invoke(app, corrupt), "corrupt or altered")
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_init_trains_a_run_further_and_keeps_its_architecture(run_dir, data, tmp_path) -> None:
+    parent = load_run(run_dir).model
+    out = tmp_path / "further"
+    args = ["generate", "train", str(data), "--init", str(run_dir), "--out", str(out), "--epochs", "1"]
+    result = runner.invoke(app, [*args, "--lr", "1e-3", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    child = load_run(out).model
+    assert child.vocabulary_ == parent.vocabulary_ and child.epochs_done_ == 1 and child.lr == 1e-3
+    assert json.loads((out / "config.json").read_text())["init"] == str(run_dir)
+    before, after = parent.network_.state_dict(), child.network_.state_dict()
+    assert before.keys() == after.keys()
+    # one epoch at a small rate moves the weights a little: started from the parent, not afresh
+    distance = sum(float((after[k] - before[k]).norm()) for k in before)
+    size = sum(float(before[k].norm()) for k in before)
+    assert 0 < distance < 0.2 * size
+    clash = runner.invoke(app, [*args, "--force", "--hidden", "64"])
+    _one_line_error(clash, "continued training keeps the architecture; hidden is 32, not 64")
+    other = runner.invoke(app, [*args, "--force", "--model", "vae"])
+    _one_line_error(other, "holds a charrnn model, not vae")
