@@ -3,8 +3,9 @@
 Usage::
 
     python benchmarks/generation.py --speed                      # CharRNN training tokens/s by size
-    python benchmarks/generation.py --models charrnn --max-rows 20000 --time-budget 600 \
+    python benchmarks/generation.py --models charrnn vae --max-rows 20000 --time-budget 600 \
         --samples 10000 --max-reference 20000 --json results/generation.json
+    python benchmarks/generation.py --models prior --max-reference 50000   # the shipped prior
 
     python benchmarks/generation.py --goal --activity runs/demo/run --budgets 1000,5000,10000 \
         --json results/goal.json                                  # goal-directed, vs random MOSES
@@ -15,7 +16,8 @@ warm-up. The main run trains each model epoch by epoch (``biomodels.generate.tra
 until the next epoch would pass ``--time-budget`` seconds, samples ``--samples`` molecules
 (timed: samples/s), and prints the MOSES metrics (:func:`biomodels.generate.evaluate`) beside
 the rows MOSES published (Polykovskiy et al. 2020, Table 2: CharRNN and VAE, against the whole
-test set).
+test set). ``--models prior`` trains nothing: it scores a trained CharRNN run (``--prior``,
+default the shipped one) beside the published CharRNN row, with the training seconds it recorded.
 
 ``--goal`` compares, at equal scoring budgets, :func:`biomodels.generate.optimize` (the prior of
 ``--prior``, default the shipped one, toward the default objective of ``--activity``) with
@@ -50,6 +52,7 @@ from biomodels.generate.corpus import SmilesCorpus
 from biomodels.generate.diversity import murcko_scaffold
 from biomodels.generate.metrics import canonical_smiles, read_smiles
 from biomodels.generate.optimize import top_k_auc, top_k_mean
+from biomodels.generate.sampling import PRIOR_DIR
 from biomodels.generate.scoring import default_objective
 from biomodels.screen.scoring import predict_file
 from biomodels.train.estimator import make_model
@@ -62,6 +65,8 @@ PUBLISHED = {
     "vae": dict(zip(_COLUMNS, (0.977, 0.998, 0.695, 0.856, 0.099, 0.626), strict=True)),
 }
 """MOSES's published rows (Polykovskiy et al. 2020, Table 2), as issue 15 quotes them."""
+PRIOR = "prior"
+"""``--models prior``: score a trained CharRNN run (``--prior``, default the shipped one) as is."""
 SIZES = ((256, 2), (512, 2), (512, 3), (768, 3))
 
 
@@ -82,7 +87,29 @@ def speed(threads: int, steps: int) -> list[dict[str, float]]:
 
 
 def distribution(args: argparse.Namespace, name: str, folder: Path) -> dict[str, object]:
-    run = folder / name
+    """Train ``name`` within ``--time-budget`` (``prior``: no training, the run of ``--prior``,
+    default the shipped prior, with its recorded training seconds), sample, score."""
+    if name == PRIOR:
+        run = args.prior or PRIOR_DIR
+        recorded = json.loads((run / "metrics.json").read_text())
+        train_seconds = float(recorded.get("seconds_total", recorded["seconds"]))
+        epochs = load_run(run).model.epochs_done_
+    else:
+        run = folder / name
+        epochs, train_seconds = _train_within_budget(args, name, run)
+    started = time.perf_counter()
+    samples = sample(run, n=args.samples, out=folder / f"{name}-samples.csv", seed=args.seed)
+    sample_seconds = time.perf_counter() - started
+    metrics = evaluate(
+        samples, train=DATA / "train.csv.gz", test=DATA / "test.csv.gz", max_reference=args.max_reference,
+        k=(1_000, 10_000),
+    )  # fmt: skip
+    metrics.update(epochs=epochs, train_seconds=train_seconds, samples_per_s=len(samples) / sample_seconds)
+    return metrics
+
+
+def _train_within_budget(args: argparse.Namespace, name: str, run: Path) -> tuple[int, float]:
+    """Train epoch by epoch (resuming) until the next epoch would pass ``--time-budget``."""
     started = time.perf_counter()
     epochs = 0
     while True:
@@ -100,16 +127,7 @@ def distribution(args: argparse.Namespace, name: str, folder: Path) -> dict[str,
         spent, last = time.perf_counter() - started, time.perf_counter() - epoch_started
         if spent + last > args.time_budget or epochs >= args.max_epochs:
             break
-    train_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    samples = sample(run, n=args.samples, out=run / "samples.csv", seed=args.seed)
-    sample_seconds = time.perf_counter() - started
-    metrics = evaluate(
-        samples, train=DATA / "train.csv.gz", test=DATA / "test.csv.gz", max_reference=args.max_reference,
-        k=(1_000, 10_000),
-    )  # fmt: skip
-    metrics.update(epochs=epochs, train_seconds=train_seconds, samples_per_s=len(samples) / sample_seconds)
-    return metrics
+    return epochs, time.perf_counter() - started
 
 
 def _hits(smiles: list[str], activity: Path, folder: Path) -> pd.DataFrame:
@@ -186,7 +204,7 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="Only measure CharRNN training tokens/s.")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=10, help="--speed: timed steps per size.")
-    parser.add_argument("--models", nargs="+", default=["charrnn"], choices=sorted(PUBLISHED))
+    parser.add_argument("--models", nargs="+", default=["charrnn"], choices=[*sorted(PUBLISHED), PRIOR])
     parser.add_argument("--max-rows", type=int, default=20_000)
     parser.add_argument("--time-budget", type=float, default=600.0, help="Training seconds per model.")
     parser.add_argument("--max-epochs", type=int, default=50)
@@ -198,7 +216,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--goal", action="store_true", help="Goal-directed: optimize vs random MOSES test.")
     parser.add_argument("--activity", type=Path, default=None, help="--goal: the activity run directory.")
-    parser.add_argument("--prior", type=Path, default=None, help="--goal: a charrnn run (the shipped prior).")
+    parser.add_argument(
+        "--prior", type=Path, default=None, help="--goal, --models prior: a charrnn run (the shipped prior)."
+    )
     parser.add_argument("--budgets", default="1000,5000,10000", help="--goal: scoring budgets.")
     parser.add_argument(
         "--out", type=Path, default=None, help="--goal: keep the optimize run here (resumes)."
@@ -268,15 +288,16 @@ def main() -> None:
         table.add_column("train s", justify="right")
         table.add_column("samples/s", justify="right")
         for name, metrics in result.items():
+            published = "charrnn" if name == PRIOR else name
             table.add_row(
-                f"{name} (ours)",
+                f"{name} (ours, {metrics['epochs']} epochs)",
                 *(f"{metrics.get(k, float('nan')):.3f}" for k in keys),
                 f"{metrics['train_seconds']:.0f}",
                 f"{metrics['samples_per_s']:.0f}",
             )
             table.add_row(
-                f"{name} (MOSES, published)",
-                *(f"{PUBLISHED[name][k]:.3f}" if k in PUBLISHED[name] else "" for k in keys),
+                f"{published} (MOSES, published)",
+                *(f"{PUBLISHED[published][k]:.3f}" if k in PUBLISHED[published] else "" for k in keys),
                 "",
                 "",
             )

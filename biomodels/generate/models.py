@@ -169,9 +169,9 @@ class GenerativeModel(Estimator):
 
     def restart_training(self, **params: Any) -> GenerativeModel:
         """Make the next :meth:`fit` train this fitted model further: its weights and vocabulary
-        kept, a fresh optimiser and learning-rate schedule over ``params["epochs"]`` new epochs.
-        ``params`` may change the training settings (``lr``, ``lr_end``, ``batch_size``...), not
-        the architecture.
+        kept, a fresh optimiser and learning-rate schedule over ``epochs`` new epochs (the
+        model's own count unless ``params`` sets it). ``params`` may change the training settings
+        (``epochs``, ``lr``, ``lr_end``, ``batch_size``...), not the architecture.
 
         Raises:
             InputError: an architecture parameter that differs from this model's.

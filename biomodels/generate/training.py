@@ -11,6 +11,7 @@ after every epoch::
       model/               the final model (written when the last epoch is done)
       metrics.json         the data counts (rows read, usable, invalid by reason), per-epoch
                            history (loss, tokens/s, validation NLL), validation scores, seconds
+                           (``seconds_total``: with those of an ``init`` run's training)
 
 The training file is streamed (:class:`~biomodels.generate.corpus.SmilesCorpus`): memory is
 bounded by the shuffle buffer, not by the file. ``resume=True`` continues a killed run from its
@@ -31,10 +32,10 @@ import torch
 from biomodels.exceptions import CheckpointError, InputError
 from biomodels.generate.corpus import VAL_EVERY, VAL_ROWS, SmilesCorpus
 from biomodels.generate.models import GenerativeModel
-from biomodels.generate.sampling import load_generator
+from biomodels.generate.sampling import PRIOR_DIR, load_generator
 from biomodels.registry import MODELS
 from biomodels.train.estimator import Estimator, make_model
-from biomodels.train.run import staging_dir
+from biomodels.train.run import load_run, staging_dir
 from biomodels.train.rundir import RunDirectory
 from biomodels.utils import atomic_path, write_json
 
@@ -94,6 +95,7 @@ def train(
     """
     started = time.perf_counter()
     out = Path(out)
+    seconds_before = 0.0
     if MODELS.info(model).get("input") != "smiles":
         raise InputError(
             None,
@@ -111,7 +113,7 @@ def train(
             estimator = make_model(model, **options)
             estimator.check_params()
         else:
-            estimator = _initial(init, model, options)
+            estimator, seconds_before = _initial(init, model, options)
     run = RunDirectory(out)
     corpus = SmilesCorpus(data, max_rows=max_rows, smiles_col=smiles_col)
     with run.log_to():
@@ -145,6 +147,7 @@ def train(
             "data": scan.summary(),
             "history": estimator.history(),
             "seconds": seconds,
+            "seconds_total": seconds_before + seconds,
         }
         run.write_json("metrics.json", metrics)
         logger.info("trained %s in %.1f s: %s", model, seconds, metrics["val"])
@@ -196,12 +199,17 @@ def read_tensors(path: Path, what: str) -> dict[str, torch.Tensor]:
         raise CheckpointError(path, f"unreadable {what} ({' '.join(str(exc).split())})") from None
 
 
-def _initial(init: str | Path, model: str, options: dict[str, Any]) -> GenerativeModel:
-    estimator = load_generator(None if str(init) == "prior" else init)
+def _initial(init: str | Path, model: str, options: dict[str, Any]) -> tuple[GenerativeModel, float]:
+    """The model of the run ``init`` set to train further, and the training seconds behind it."""
+    run = PRIOR_DIR if str(init) == "prior" else Path(init)
+    estimator = load_generator(run)
     if estimator.name != model:
         raise CheckpointError(init, f"holds a {estimator.name} model, not {model}")
     logger.info("starting from the %s model of %s", model, init)
-    return estimator.restart_training(**options)
+    metrics = load_run(run).metrics
+    return estimator.restart_training(**options), float(
+        metrics.get("seconds_total", metrics.get("seconds", 0))
+    )
 
 
 def _resume(out: Path, model: str, epochs: int | None, progress: bool) -> GenerativeModel:

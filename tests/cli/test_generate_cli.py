@@ -113,6 +113,9 @@ def test_init_trains_a_run_further_and_keeps_its_architecture(run_dir, data, tmp
     child = load_run(out).model
     assert child.vocabulary_ == parent.vocabulary_ and child.epochs_done_ == 1 and child.lr == 1e-3
     assert json.loads((out / "config.json").read_text())["init"] == str(run_dir)
+    parent_seconds = json.loads((run_dir / "metrics.json").read_text())["seconds_total"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["seconds_total"] == pytest.approx(parent_seconds + metrics["seconds"])
     before, after = parent.network_.state_dict(), child.network_.state_dict()
     assert before.keys() == after.keys()
     # one epoch at a small rate moves the weights a little: started from the parent, not afresh
