@@ -17,6 +17,12 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(autouse=True)
+def own_cache_dir(tmp_path_factory, monkeypatch):
+    """Each test's on-disk cache is a fresh folder: no test reads what another (or a user) cached."""
+    monkeypatch.setenv("BIOMODELS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def one_thread():
     """Small models run fastest on one torch thread; the previous setting is restored afterwards."""

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 import biomodels
+from biomodels.cache import default_cache_dir, load_cache_entry, save_npz
 from biomodels.featurize.base import Featurizer, get_featurizer
 from biomodels.featurize.graph import GraphArrays
 from biomodels.io.molecules import (
@@ -229,12 +229,6 @@ def featurize_sequence_file(
     return FeaturizedTable(meta, np.ones(len(records), bool), features)
 
 
-def default_cache_dir() -> Path:
-    """``$BIOMODELS_CACHE_DIR``, else ``~/.cache/biomodels``."""
-    env = os.environ.get("BIOMODELS_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "biomodels"
-
-
 def file_digest(path: str | Path) -> Any:
     """The SHA-256 state of ``path``'s content, to be extended by :func:`cache_key`."""
     digest = hashlib.sha256()
@@ -292,13 +286,13 @@ def featurize_file(
         digest, folder = file_digest(path), Path(cache_dir or default_cache_dir())
         for f in featurizers:
             entries[f.name] = folder / f"{f.name}-{cache_key(digest, f.config(), **options)}.npz"
-            table = _load_entry(entries[f.name], lambda file, name=f.name: _load_table(file, name))
+            table = load_cache_entry(entries[f.name], lambda file, name=f.name: _load_table(file, name))
             if table is not None:
                 loaded[f.name] = table
         if columns:
             key = cache_key(digest, {"columns": columns}, **options)
             columns_file = folder / f"columns-{key}.npz"
-            cached_columns = _load_entry(columns_file, _load_columns)
+            cached_columns = load_cache_entry(columns_file, _load_columns)
     missing = [f for f in featurizers if f.name not in loaded]
     read = columns if columns and cached_columns is None else []
     computed = None
@@ -327,17 +321,6 @@ def featurize_file(
     return FeaturizedTable(base.meta, base.valid, outputs, table_columns)
 
 
-def _load_entry(file: Path, load: Any) -> Any:
-    """A cache entry, or None when it is absent; a damaged entry is rebuilt, never trusted."""
-    if not file.exists():
-        return None
-    try:
-        return load(file)
-    except Exception as exc:  # numpy and zipfile raise several types for a damaged file
-        logger.warning("ignoring unreadable cache entry %s (%s)", file, exc)
-        return None
-
-
 def _text_arrays(prefix: str, values: pd.Series) -> dict[str, np.ndarray]:
     """A column of text or None as a unicode array plus its null mask (no pickled objects)."""
     return {
@@ -352,14 +335,6 @@ def _read_text(data: Any, prefix: str) -> pd.Series:
     return pd.Series(values, dtype=object)  # as written: pandas would infer a string dtype
 
 
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(fd)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
 def _save_table(table: FeaturizedTable, path: Path) -> None:
     """One featurizer's entry: the rows' metadata and that featurizer's features."""
     arrays: dict[str, np.ndarray] = {"valid": table.valid}
@@ -370,7 +345,7 @@ def _save_table(table: FeaturizedTable, path: Path) -> None:
             arrays[f"graph_{name}"] = value
     else:
         arrays["features"] = table.features
-    _save_npz(path, arrays)
+    save_npz(path, arrays)
 
 
 def _load_table(path: Path, name: str) -> FeaturizedTable:
@@ -388,7 +363,7 @@ def _save_columns(columns: pd.DataFrame, path: Path) -> None:
     arrays = {"names": np.array(list(columns.columns), dtype="U")}
     for i, name in enumerate(columns.columns):
         arrays.update(_text_arrays(f"column_{i}", columns[name]))
-    _save_npz(path, arrays)
+    save_npz(path, arrays)
 
 
 def _load_columns(path: Path) -> pd.DataFrame:

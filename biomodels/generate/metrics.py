@@ -37,6 +37,7 @@ With ``test_scaffolds``, ``FCD``, ``SNN``, ``Frag`` and ``Scaf`` are also given 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -50,6 +51,7 @@ from rdkit.Chem import BRICS
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
+from biomodels.cache import default_cache_dir, load_cache_entry, save_npz
 from biomodels.chem.properties import clogp, molecular_weight, qed, sa_score
 from biomodels.chem.similarity import packed_fingerprints, popcounts, tanimoto_blocks
 from biomodels.exceptions import InputError
@@ -62,6 +64,7 @@ __all__ = [
     "MCF_SMARTS",
     "MOSES_FP_BITS",
     "ReferenceSet",
+    "cached_chemnet_statistics",
     "canonical_smiles",
     "cosine_similarity",
     "evaluate",
@@ -269,6 +272,34 @@ def chemnet_statistics(smiles: Sequence[str], batch_size: int = 512) -> tuple[np
     return activations.mean(axis=0), np.cov(activations.T)
 
 
+def cached_chemnet_statistics(
+    smiles: Sequence[str], cache_dir: str | Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`chemnet_statistics` of a reference set through the on-disk cache
+    (:func:`biomodels.cache.default_cache_dir` when ``cache_dir`` is None), keyed by the
+    SMILES themselves and the ``fcd`` version: ChemNet is most of an evaluation's time (about
+    120 molecules/s on one CPU thread), and the same test set is scored again and again (MOSES
+    ships its test statistics for this reason)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"fcd {version('fcd')}\n".encode())
+    for text in smiles:
+        digest.update(text.encode() + b"\n")
+    entry = Path(cache_dir or default_cache_dir()) / "chemnet" / f"{digest.hexdigest()[:32]}.npz"
+    cached = load_cache_entry(entry, _read_statistics)
+    if cached is not None:
+        logger.info("ChemNet statistics of %d reference molecules read from %s", len(smiles), entry)
+        return cached
+    statistics = chemnet_statistics(smiles)
+    save_npz(entry, {"mean": statistics[0], "covariance": statistics[1]})
+    return statistics
+
+
+def _read_statistics(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return data["mean"], data["covariance"]
+
+
 def fcd(generated: tuple[np.ndarray, np.ndarray], reference: tuple[np.ndarray, np.ndarray]) -> float:
     """Fréchet distance of two sets' ChemNet statistics (:func:`chemnet_statistics`)."""
     from fcd.utils import calculate_frechet_distance
@@ -299,7 +330,7 @@ class ReferenceSet:
         self.fingerprints = moses_fingerprints(mols)
         self.fragments = fragment_counts(mols)
         self.scaffolds = scaffold_counts(mols)
-        self.chemnet = chemnet_statistics(self.smiles)
+        self.chemnet = cached_chemnet_statistics(self.smiles)
         self.properties = {k: [f(m) for m in mols] for k, f in PROPERTIES.items()} if properties else {}
 
 

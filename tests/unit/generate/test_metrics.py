@@ -93,6 +93,28 @@ def test_evaluate_by_hand_and_fcd_of_a_set_with_itself(tmp_path) -> None:
     assert itself["Frag/Test"] == pytest.approx(1.0) and itself["weight"] == pytest.approx(0.0)
 
 
+def test_reference_chemnet_statistics_are_cached_and_damage_rebuilds(tmp_path, monkeypatch) -> None:
+    import biomodels.generate.metrics as metrics
+
+    reference = [A, B, C, "CCN", "c1ccccc1CCc1ccccc1"]
+    computed = metrics.cached_chemnet_statistics(reference, cache_dir=tmp_path)
+    (entry,) = (tmp_path / "chemnet").glob("*.npz")
+
+    def not_again(smiles):
+        raise AssertionError("ChemNet ran although the statistics were cached")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(metrics, "chemnet_statistics", not_again)
+        cached = metrics.cached_chemnet_statistics(reference, cache_dir=tmp_path)
+        np.testing.assert_array_equal(cached[0], computed[0])
+        np.testing.assert_array_equal(cached[1], computed[1])
+        with pytest.raises(AssertionError, match="ChemNet ran"):  # other molecules: another entry
+            metrics.cached_chemnet_statistics(reference[:4], cache_dir=tmp_path)
+    entry.write_bytes(entry.read_bytes()[:100])
+    rebuilt = metrics.cached_chemnet_statistics(reference, cache_dir=tmp_path)
+    np.testing.assert_allclose(rebuilt[1], computed[1])
+
+
 def test_evaluate_bad_input_is_one_line(tmp_path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("")
