@@ -5,7 +5,8 @@ of ``biomodels.*`` is checked: module-level, function-level and ``TYPE_CHECKING`
 ``import x`` and ``from x import y`` (relative imports resolved). Layers, bottom to top
 (:data:`LAYERS`; ``docs/STYLE.md`` draws the same picture):
 
-1. the leaf modules: ``biomodels/__init__.py``, ``types``, ``exceptions``, ``registry``, ``utils``
+1. the leaf modules: ``biomodels/__init__.py``, ``types``, ``exceptions``, ``registry``, ``utils``,
+   ``cache``
 2. ``chem``  3. ``io``  4. ``featurize``  5. ``data``  6. ``kernels``  7. ``nn``  8. ``models``
 9. ``train``
 10. the workflows ``screen``, ``diagnostics``, ``generate``, ``dta``, ``serve``, ``tune``,
@@ -38,7 +39,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "biomodels"
 
-LEAVES = ("biomodels", "biomodels.types", "biomodels.exceptions", "biomodels.registry", "biomodels.utils")
+LEAVES = (
+    "biomodels",
+    "biomodels.types",
+    "biomodels.exceptions",
+    "biomodels.registry",
+    "biomodels.utils",
+    "biomodels.cache",
+)
 WORKFLOWS = (
     "biomodels.screen",
     "biomodels.diagnostics",
