@@ -207,9 +207,11 @@ def _initial(init: str | Path, model: str, options: dict[str, Any]) -> tuple[Gen
         raise CheckpointError(init, f"holds a {estimator.name} model, not {model}")
     logger.info("starting from the %s model of %s", model, init)
     metrics = load_run(run).metrics
-    return estimator.restart_training(**options), float(
-        metrics.get("seconds_total", metrics.get("seconds", 0))
-    )
+    try:
+        restarted = estimator.restart_training(**options)
+    except InputError as exc:  # name the run whose architecture the options would change
+        raise InputError(f"--init {init}", exc.reason) from None
+    return restarted, float(metrics.get("seconds_total", metrics.get("seconds", 0)))
 
 
 def _resume(out: Path, model: str, epochs: int | None, progress: bool) -> GenerativeModel:

@@ -123,6 +123,8 @@ def test_init_trains_a_run_further_and_keeps_its_architecture(run_dir, data, tmp
     size = sum(float(before[k].norm()) for k in before)
     assert 0 < distance < 0.2 * size
     clash = runner.invoke(app, [*args, "--force", "--hidden", "64"])
-    _one_line_error(clash, "continued training keeps the architecture; hidden is 32, not 64")
+    _one_line_error(
+        clash, f"--init {run_dir}: charrnn: continued training keeps the architecture; hidden is 32, not 64"
+    )
     other = runner.invoke(app, [*args, "--force", "--model", "vae"])
     _one_line_error(other, "holds a charrnn model, not vae")
