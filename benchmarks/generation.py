@@ -94,9 +94,11 @@ def distribution(args: argparse.Namespace, name: str, folder: Path) -> dict[str,
         recorded = json.loads((run / "metrics.json").read_text())
         train_seconds = float(recorded.get("seconds_total", recorded["seconds"]))
         epochs = load_run(run).model.epochs_done_
+        train_rows = recorded["data"]["train"]
     else:
         run = folder / name
         epochs, train_seconds = _train_within_budget(args, name, run)
+        train_rows = args.max_rows
     started = time.perf_counter()
     samples = sample(run, n=args.samples, out=folder / f"{name}-samples.csv", seed=args.seed)
     sample_seconds = time.perf_counter() - started
@@ -104,7 +106,10 @@ def distribution(args: argparse.Namespace, name: str, folder: Path) -> dict[str,
         samples, train=DATA / "train.csv.gz", test=DATA / "test.csv.gz", max_reference=args.max_reference,
         k=(1_000, 10_000),
     )  # fmt: skip
-    metrics.update(epochs=epochs, train_seconds=train_seconds, samples_per_s=len(samples) / sample_seconds)
+    metrics.update(
+        epochs=epochs, train_rows=train_rows, train_seconds=train_seconds,
+        samples_per_s=len(samples) / sample_seconds,
+    )  # fmt: skip
     return metrics
 
 
@@ -279,8 +284,9 @@ def main() -> None:
             "Scaf/Test",
             "Filters",
         ]
+        reference = f"{args.max_reference:,}" if args.max_reference else "all"
         table = Table(
-            title=f"MOSES distribution learning ({args.max_rows} training rows, {args.samples} samples)"
+            title=f"MOSES distribution learning ({args.samples:,} samples; test molecules: {reference})"
         )
         table.add_column("model")
         for key in keys:
@@ -290,7 +296,7 @@ def main() -> None:
         for name, metrics in result.items():
             published = "charrnn" if name == PRIOR else name
             table.add_row(
-                f"{name} (ours, {metrics['epochs']} epochs)",
+                f"{name} (ours, {metrics['epochs']} epochs of {metrics['train_rows']:,} rows)",
                 *(f"{metrics.get(k, float('nan')):.3f}" for k in keys),
                 f"{metrics['train_seconds']:.0f}",
                 f"{metrics['samples_per_s']:.0f}",
