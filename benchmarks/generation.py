@@ -6,6 +6,7 @@ Usage::
     python benchmarks/generation.py --models charrnn vae --max-rows 20000 --time-budget 600 \
         --samples 10000 --max-reference 20000 --json results/generation.json
     python benchmarks/generation.py --models prior --max-reference 50000   # the shipped prior
+    python benchmarks/generation.py --summarise prior.json vae.json        # one table of earlier runs
 
     python benchmarks/generation.py --goal --activity runs/demo/run --budgets 1000,5000,10000 \
         --json results/goal.json                                  # goal-directed, vs random MOSES
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -59,7 +61,7 @@ from biomodels.train.estimator import make_model
 from biomodels.train.run import load_run
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "moses"
-_COLUMNS = ("valid", "unique@10k", "Novelty", "IntDiv", "FCD/Test", "SNN/Test")
+_COLUMNS = ("valid", "unique@10000", "Novelty", "IntDiv", "FCD/Test", "SNN/Test")
 PUBLISHED = {
     "charrnn": dict(zip(_COLUMNS, (0.975, 0.999, 0.842, 0.856, 0.073, 0.601), strict=True)),
     "vae": dict(zip(_COLUMNS, (0.977, 0.998, 0.695, 0.856, 0.099, 0.626), strict=True)),
@@ -107,7 +109,7 @@ def distribution(args: argparse.Namespace, name: str, folder: Path) -> dict[str,
         k=(1_000, 10_000),
     )  # fmt: skip
     metrics.update(
-        epochs=epochs, train_rows=train_rows, train_seconds=train_seconds,
+        epochs=epochs, train_rows=train_rows, train_seconds=train_seconds, test_molecules=args.max_reference,
         samples_per_s=len(samples) / sample_seconds,
     )  # fmt: skip
     return metrics
@@ -133,6 +135,34 @@ def _train_within_budget(args: argparse.Namespace, name: str, run: Path) -> tupl
         if spent + last > args.time_budget or epochs >= args.max_epochs:
             break
     return epochs, time.perf_counter() - started
+
+
+def distribution_table(result: dict[str, dict[str, float]]) -> Table:
+    """The MOSES table: each of our rows (a model's metrics) beside MOSES's published row."""
+    keys = ["valid", "unique@1000", "unique@10000", "Novelty", "IntDiv", "IntDiv2", "FCD/Test", "SNN/Test",
+            "Frag/Test", "Scaf/Test", "Filters"]  # fmt: skip
+    table = Table(title="MOSES distribution learning")
+    table.add_column("model")
+    for key in keys:
+        table.add_column(key.replace("@10000", "@10k").replace("@1000", "@1k"), justify="right")
+    for column in ("samples", "test molecules", "train s", "samples/s"):
+        table.add_column(column, justify="right")
+    for name, metrics in result.items():
+        published = "charrnn" if name == PRIOR else name
+        table.add_row(
+            f"{name} (ours, {metrics['epochs']} epochs of {metrics['train_rows']:,} rows)",
+            *(f"{metrics.get(k, float('nan')):.3f}" for k in keys),
+            f"{metrics['samples']:,}",
+            f"{metrics['test_molecules']:,}" if metrics.get("test_molecules") else "all",
+            f"{metrics['train_seconds']:.0f}",
+            f"{metrics['samples_per_s']:.0f}",
+        )
+        table.add_row(
+            f"{published} (MOSES, published)",
+            *(f"{PUBLISHED[published][k]:.3f}" if k in PUBLISHED[published] else "" for k in keys),
+            "", "all", "", "",
+        )  # fmt: skip
+    return table
 
 
 def _hits(smiles: list[str], activity: Path, folder: Path) -> pd.DataFrame:
@@ -228,8 +258,11 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="--goal: keep the optimize run here (resumes)."
     )
+    parser.add_argument(
+        "--summarise", type=Path, nargs="+", default=None, help="One table from the JSON of earlier runs."
+    )
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 200)  # a log file keeps whole rows
     if args.goal:
         torch.set_num_threads(args.threads)
         with tempfile.TemporaryDirectory() as folder:
@@ -267,47 +300,14 @@ def main() -> None:
             )
         console.print(table)
         result: dict[str, object] = {"speed": rows, "threads": args.threads}
+    elif args.summarise:
+        result = {name: row for file in args.summarise for name, row in json.loads(file.read_text()).items()}
+        console.print(distribution_table(result))
     else:
         torch.set_num_threads(args.threads)
         with tempfile.TemporaryDirectory() as folder:
             result = {name: distribution(args, name, Path(folder)) for name in args.models}
-        keys = [
-            "valid",
-            "unique@1k",
-            "unique@10k",
-            "Novelty",
-            "IntDiv",
-            "IntDiv2",
-            "FCD/Test",
-            "SNN/Test",
-            "Frag/Test",
-            "Scaf/Test",
-            "Filters",
-        ]
-        reference = f"{args.max_reference:,}" if args.max_reference else "all"
-        table = Table(
-            title=f"MOSES distribution learning ({args.samples:,} samples; test molecules: {reference})"
-        )
-        table.add_column("model")
-        for key in keys:
-            table.add_column(key, justify="right")
-        table.add_column("train s", justify="right")
-        table.add_column("samples/s", justify="right")
-        for name, metrics in result.items():
-            published = "charrnn" if name == PRIOR else name
-            table.add_row(
-                f"{name} (ours, {metrics['epochs']} epochs of {metrics['train_rows']:,} rows)",
-                *(f"{metrics.get(k, float('nan')):.3f}" for k in keys),
-                f"{metrics['train_seconds']:.0f}",
-                f"{metrics['samples_per_s']:.0f}",
-            )
-            table.add_row(
-                f"{published} (MOSES, published)",
-                *(f"{PUBLISHED[published][k]:.3f}" if k in PUBLISHED[published] else "" for k in keys),
-                "",
-                "",
-            )
-        console.print(table)
+        console.print(distribution_table(result))
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
