@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,26 +10,6 @@ import pandas as pd
 import pytest
 
 from biomodels.data.splits import load_split_file
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def peers():
-    return load("peers")
-
-
-@pytest.fixture(scope="module")
-def moleculenet():
-    return load("moleculenet")
 
 
 def test_splits_file_round_trips_through_the_training_reader(peers, tmp_path):
