@@ -96,11 +96,11 @@ def distribution(args: argparse.Namespace, name: str, folder: Path) -> dict[str,
         recorded = json.loads((run / "metrics.json").read_text())
         train_seconds = float(recorded.get("seconds_total", recorded["seconds"]))
         epochs = load_run(run).model.epochs_done_
-        train_rows = recorded["data"]["train"]
     else:
         run = folder / name
         epochs, train_seconds = _train_within_budget(args, name, run)
-        train_rows = args.max_rows
+        recorded = json.loads((run / "metrics.json").read_text())
+    train_rows = recorded["data"]["train"]  # the rows it trained on (validation rows held out)
     started = time.perf_counter()
     samples = sample(run, n=args.samples, out=folder / f"{name}-samples.csv", seed=args.seed)
     sample_seconds = time.perf_counter() - started
