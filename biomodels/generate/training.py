@@ -13,14 +13,18 @@ after every epoch::
                            history (loss, tokens/s, validation NLL), validation scores, seconds
                            (``seconds_total``: with those of an ``init`` run's training)
 
-The training file is streamed (:class:`~biomodels.generate.corpus.SmilesCorpus`): memory is
-bounded by the shuffle buffer, not by the file. ``resume=True`` continues a killed run from its
-checkpoint (weights, optimiser moments, epoch count), with the same settings.
+The training file is streamed (:class:`~biomodels.generate.corpus.SmilesCorpus`) and its rows
+encoded once into ``RUN/tokens/`` (memory-mapped, one byte per token; removed when training
+ends), from which every epoch draws a fresh random order over all rows: memory is bounded by a
+batch window, not by the file, and an ordered file does not bias the model toward its last rows.
+``resume=True`` continues a killed run from its checkpoint (weights, optimiser moments, epoch
+count), with the same settings.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +49,7 @@ __all__ = ["TrainResult", "read_checkpoint", "read_tensors", "train", "write_che
 
 CHECKPOINT = "checkpoint"
 OPTIMIZER_FILE = "optimizer.safetensors"
+TOKENS = "tokens"
 
 
 @dataclass
@@ -115,7 +120,7 @@ def train(
         else:
             estimator, seconds_before = _initial(init, model, options)
     run = RunDirectory(out)
-    corpus = SmilesCorpus(data, max_rows=max_rows, smiles_col=smiles_col)
+    corpus = SmilesCorpus(data, max_rows=max_rows, smiles_col=smiles_col, store_dir=run.file(TOKENS))
     with run.log_to():
         environment = run.record_environment()
         config = {
@@ -140,6 +145,7 @@ def train(
 
         estimator.fit(corpus, on_epoch=checkpoint)
         estimator.save(run.file("model"), versions=environment["packages"])
+        shutil.rmtree(run.file(TOKENS), ignore_errors=True)
         val = [s for _, s in corpus.smiles("val")]
         seconds = time.perf_counter() - started
         metrics = {
