@@ -206,7 +206,7 @@ class SmilesCorpus:
         vocabulary: Vocabulary,
         batch_size: int,
         rng: np.random.Generator | None = None,
-        shuffle_buffer: int = 100_000,
+        window: int = 100_000,
     ) -> Iterator[torch.Tensor]:
         """Padded id batches (``B x L``) of ``part``: in row order, or, when ``rng`` is given, in
         a random order over the whole part, drawn afresh each epoch.
@@ -215,13 +215,13 @@ class SmilesCorpus:
         order is global: a file streamed through a bounded shuffle buffer is seen in file order
         at the scale of the buffer, and an ordered file (MOSES's are) then trains the model on its
         last rows most recently. Shuffled batches are length-bucketed (:func:`_length_bucketed`,
-        ``shuffle_buffer`` rows at a time): each holds rows of similar length, so little of a
+        ``window`` rows of the order at a time): each holds rows of similar length, so little of a
         batch is padding (a quarter of MOSES's tokens otherwise).
         """
         store = self.token_store(part, representation, vocabulary)
         order = np.arange(len(store)) if rng is None else rng.permutation(len(store))
-        for start in range(0, len(order), shuffle_buffer):
-            rows = [store.row(i) for i in order[start : start + shuffle_buffer]]
+        for start in range(0, len(order), window):
+            rows = [store.row(i) for i in order[start : start + window]]
             if rng is None:
                 batches = [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
             else:

@@ -54,9 +54,7 @@ def test_an_ordered_corpus_is_shuffled_over_all_rows_not_within_a_buffer(corpus)
     _, representation, vocabulary = corpus
     ordered = SmilesCorpus(["C" * (1 + i // 100) for i in range(1_000)], holdout=False)  # sorted
     ordered.scan(representation, max_length=100)
-    batches = ordered.batches(
-        "train", representation, vocabulary, 10, np.random.default_rng(0), shuffle_buffer=100
-    )
+    batches = ordered.batches("train", representation, vocabulary, 10, np.random.default_rng(0), window=100)
     window = list(itertools.islice(batches, 10))  # the first 100 rows drawn: one buffer
     carbons = {int(n) - 2 for b in window for n in (b != 0).sum(dim=1)}  # less <bos>, <eos>
     assert len(carbons) >= 5  # from all over the file, not its first 100 rows (all "C")
